@@ -1,0 +1,71 @@
+"""Settings read from the environment (design §3), validated once at start-up."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEMO_BILLING_API_KEY = "demo-billing-key"
+
+
+class Settings(BaseSettings):
+    """Every knob of the gateway; build one per app (never at import time)."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./var/helpdesk.db"
+    db_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
+    db_pool_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 2.0
+    db_statement_timeout_ms: Annotated[int, Field(ge=0)] = 3000
+
+    billing_url: AnyHttpUrl = AnyHttpUrl("http://127.0.0.1:8001")
+    billing_api_key: Annotated[str, Field(min_length=1)] = DEMO_BILLING_API_KEY
+    billing_connect_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 0.5
+    billing_deadline_seconds: Annotated[float, Field(gt=0, le=60)] = 2.0
+    billing_max_response_bytes: Annotated[int, Field(ge=1024)] = 5 * 1024 * 1024
+
+    debug_counters: bool = False
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, url: str) -> str:
+        """Accept the usual URL spellings and pin each to its async driver."""
+        scheme, sep, rest = url.partition("://")
+        if not sep:
+            raise ValueError("must be a URL such as sqlite+aiosqlite:///./var/helpdesk.db")
+        drivers = {
+            "sqlite": "sqlite+aiosqlite",
+            "sqlite+aiosqlite": "sqlite+aiosqlite",
+            "postgres": "postgresql+asyncpg",
+            "postgresql": "postgresql+asyncpg",
+            "postgresql+asyncpg": "postgresql+asyncpg",
+        }
+        if scheme not in drivers:
+            raise ValueError("only sqlite and postgresql databases are supported")
+        return f"{drivers[scheme]}://{rest}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+class ConfigurationError(Exception):
+    """Start-up refused: one line per mistake, naming the variable."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment (plus explicit overrides) or raise ConfigurationError."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            variable = "_".join(str(part) for part in error["loc"]).upper() or "SETTINGS"
+            lines.append(f"configuration error: {variable}: {error['msg']}")
+        raise ConfigurationError(lines) from None

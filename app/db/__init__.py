@@ -1,0 +1,1 @@
+"""The helpdesk database: tables, engine, migrations and the only SQL the gateway runs."""

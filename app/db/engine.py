@@ -1,0 +1,52 @@
+"""The async engine: pool bounds, statement timeout, SQLite pragmas and statement counting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from app.config import Settings
+from app.request_context import current_counters
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    """Build the engine for DATABASE_URL; every statement it runs is counted per request."""
+    options: dict[str, Any] = {"pool_pre_ping": False}
+    if settings.is_sqlite:
+        options["connect_args"] = {"timeout": settings.db_pool_timeout_seconds}
+    else:
+        options.update(
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_pool_size,
+            pool_timeout=settings.db_pool_timeout_seconds,
+            connect_args={
+                "timeout": settings.db_pool_timeout_seconds,
+                "server_settings": {
+                    "statement_timeout": str(settings.db_statement_timeout_ms),
+                    "application_name": "history-gateway",
+                },
+            },
+        )
+    engine = create_async_engine(settings.database_url, **options)
+    if settings.is_sqlite:
+        sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    sa.event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    # WAL lets the demo's readers run beside a writer; foreign keys keep the seeded data honest.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _count_statement(*_args: object, **_kwargs: object) -> None:
+    counters = current_counters()
+    if counters is not None:
+        counters.sql_statements += 1

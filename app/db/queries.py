@@ -1,0 +1,177 @@
+"""Every SQL statement the history engine runs: each one serves a whole loader batch."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.db.tables import contracts, subchannels, tickets
+from app.history.model import (
+    OPEN_STATUSES,
+    TYPE_RANK,
+    HistoryFilter,
+    ItemType,
+    Scope,
+    ScopeCounts,
+    SortKey,
+    Ticket,
+    TicketWindow,
+)
+
+_TICKET_COLUMNS = (
+    tickets.c.id,
+    tickets.c.channel,
+    subchannels.c.key.label("sub_channel"),
+    tickets.c.status,
+    tickets.c.priority,
+    tickets.c.direction,
+    tickets.c.subject,
+    tickets.c.from_name,
+    tickets.c.from_addr,
+    tickets.c.external_url,
+    tickets.c.contract_id,
+    tickets.c.customer_id,
+    tickets.c.created_at,
+)
+_TICKETS_WITH_SUBCHANNEL = tickets.outerjoin(
+    subchannels, tickets.c.subchannel_id == subchannels.c.id
+)
+_TICKET_KEY = sa.tuple_(tickets.c.created_at, tickets.c.id)
+
+
+def _ticket(m: sa.RowMapping) -> Ticket:
+    return Ticket(
+        id=m["id"],
+        channel=m["channel"],
+        sub_channel=m["sub_channel"],
+        status=m["status"],
+        priority=m["priority"],
+        direction=m["direction"],
+        subject=m["subject"],
+        from_name=m["from_name"],
+        from_addr=m["from_addr"],
+        url=m["external_url"],
+        contract_id=m["contract_id"],
+        customer_id=m["customer_id"],
+        created_at=m["created_at"],
+    )
+
+
+async def tickets_by_ids(connection: AsyncConnection, ids: Sequence[int]) -> dict[int, Ticket]:
+    statement = (
+        sa.select(*_TICKET_COLUMNS)
+        .select_from(_TICKETS_WITH_SUBCHANNEL)
+        .where(tickets.c.id.in_(ids))
+    )
+    rows = await connection.execute(statement)
+    return {row.id: _ticket(row._mapping) for row in rows}
+
+
+async def contract_ids_of_customers(
+    connection: AsyncConnection, customer_ids: Sequence[str]
+) -> dict[str, list[str]]:
+    statement = (
+        sa.select(contracts.c.customer_id, contracts.c.id)
+        .where(contracts.c.customer_id.in_(customer_ids))
+        .order_by(contracts.c.customer_id, contracts.c.id)
+    )
+    found: dict[str, list[str]] = {customer_id: [] for customer_id in customer_ids}
+    for customer_id, contract_id in await connection.execute(statement):
+        found[customer_id].append(contract_id)
+    return found
+
+
+def _in_scope(scope: Scope) -> sa.ColumnElement[bool]:
+    if scope.kind == "contract":
+        return tickets.c.contract_id == scope.key
+    if scope.kind == "customer":
+        return tickets.c.customer_id == scope.key
+    return tickets.c.id == int(scope.key)
+
+
+def _passing(history_filter: HistoryFilter) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    if history_filter.channels is not None:
+        conditions.append(tickets.c.channel.in_(sorted(history_filter.channels)))
+    if history_filter.since is not None:
+        conditions.append(tickets.c.created_at >= history_filter.since)
+    if history_filter.until is not None:
+        conditions.append(tickets.c.created_at < history_filter.until)
+    return conditions
+
+
+def _ticket_bound(key: SortKey) -> sa.Tuple:
+    """The (created_at, id) bound equivalent to a full sort key, for tickets only.
+
+    Tickets rank first among items of equal time, so against an event's key every ticket of that
+    second is newer: an id of -1 expresses exactly that in a two-column row comparison.
+    """
+    created_at, rank, source_id = key
+    return sa.tuple_(created_at, source_id if rank == TYPE_RANK[ItemType.TICKET] else -1)
+
+
+def _window_select(window: TicketWindow) -> sa.Select[tuple[object, ...]]:
+    statement = (
+        sa.select(*_TICKET_COLUMNS)
+        .select_from(_TICKETS_WITH_SUBCHANNEL)
+        .where(_in_scope(window.scope), *_passing(window.filter))
+    )
+    if window.after is not None:
+        statement = statement.where(_ticket_bound(window.after) > _TICKET_KEY)
+    if window.before is not None:
+        statement = statement.where(_ticket_bound(window.before) < _TICKET_KEY).order_by(
+            tickets.c.created_at.asc(), tickets.c.id.asc()
+        )
+    else:
+        statement = statement.order_by(tickets.c.created_at.desc(), tickets.c.id.desc())
+    return statement.limit(window.limit).offset(window.offset or None)
+
+
+async def ticket_windows(
+    connection: AsyncConnection, windows: Sequence[TicketWindow]
+) -> list[list[Ticket]]:
+    """The tickets of many pages in one statement: one index range scan per page."""
+    wanted = [n for n, window in enumerate(windows) if window.filter.wants_tickets]
+    found: list[list[Ticket]] = [[] for _ in windows]
+    if not wanted:
+        return found
+    members = [
+        sa.select(
+            sa.literal_column(str(n)).label("window_no"), _window_select(windows[n]).subquery()
+        )
+        for n in wanted
+    ]
+    statement = members[0] if len(members) == 1 else sa.union_all(*members)
+    for row in await connection.execute(statement):
+        found[row.window_no].append(_ticket(row._mapping))
+    return found
+
+
+async def scope_counts(
+    connection: AsyncConnection, keys: Sequence[tuple[Scope, HistoryFilter]]
+) -> list[ScopeCounts]:
+    """Per scope: tickets passing the filter, and open or pending tickets ignoring it."""
+    open_flag = sa.case((tickets.c.status.in_(sorted(OPEN_STATUSES)), 1), else_=0)
+    members = []
+    for n, (scope, history_filter) in enumerate(keys):
+        passing = _passing(history_filter)
+        if not history_filter.wants_tickets:
+            matched: sa.ColumnElement[int] = sa.literal_column("0")
+        elif passing:
+            matched = sa.func.coalesce(sa.func.sum(sa.case((sa.and_(*passing), 1), else_=0)), 0)
+        else:
+            matched = sa.func.count()
+        members.append(
+            sa.select(
+                sa.literal_column(str(n)).label("key_no"),
+                matched.label("tickets"),
+                sa.func.coalesce(sa.func.sum(open_flag), 0).label("open_tickets"),
+            ).where(_in_scope(scope))
+        )
+    statement = members[0] if len(members) == 1 else sa.union_all(*members)
+    counts = [ScopeCounts(0, 0) for _ in keys]
+    for row in await connection.execute(statement):
+        counts[row.key_no] = ScopeCounts(int(row.tickets), int(row.open_tickets))
+    return counts

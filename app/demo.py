@@ -1,0 +1,57 @@
+"""`history-gateway demo`: a fresh SQLite world, the billing simulator and the gateway, together."""
+
+from __future__ import annotations
+
+import asyncio
+
+import uvicorn
+
+from app.billing.simulator.app import SimulatorConfig
+from app.billing.simulator.server import serve_simulator
+from app.config import load_settings
+from app.db.engine import create_engine
+from app.db.migrate import upgrade
+from app.main import create_app
+from app.world.seeder import SeedSummary, seed_database
+
+DEMO_DATABASE_URL = "sqlite+aiosqlite:///./var/demo.db"
+HOST = "127.0.0.1"
+
+
+async def run_demo(*, port: int, customers: int, seed: int) -> None:
+    """Seed ./var/demo.db anew (the demo never touches DATABASE_URL), then serve until Ctrl-C."""
+    settings = load_settings(
+        database_url=DEMO_DATABASE_URL, billing_url=f"http://{HOST}:{port + 1}"
+    )
+    await upgrade(settings.database_url)
+    engine = create_engine(settings)
+    try:
+        summary = await seed_database(engine, customers=customers, seed=seed)
+    finally:
+        await engine.dispose()
+    gateway = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host=HOST, port=port, log_level="warning")
+    )
+    print(_banner(summary, port), flush=True)
+    await asyncio.gather(
+        serve_simulator(
+            SimulatorConfig(seed=seed, api_key=settings.billing_api_key), HOST, port + 1
+        ),
+        gateway.serve(),
+    )
+
+
+def _banner(summary: SeedSummary, port: int) -> str:
+    base = f"http://{HOST}:{port}"
+    samples = "\n".join(
+        f"  {kind:<14} {base}/api/mind/ticket/{ticket_id}/history"
+        for kind, ticket_id in summary.sample_ticket_ids.items()
+    )
+    return (
+        f"history-gateway demo: {summary.customers} customers, {summary.contracts} contracts, "
+        f"{summary.tickets} tickets in ./var/demo.db\n"
+        f"billing simulator  http://{HOST}:{port + 1}\n"
+        f"API docs           {base}/docs\n"
+        f"ticket histories:\n{samples}\n"
+        "Ctrl-C stops both."
+    )

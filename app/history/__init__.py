@@ -1,0 +1,1 @@
+"""The one history engine: scope, merge, order, paginate, totals and partial results."""

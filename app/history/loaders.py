@@ -1,0 +1,89 @@
+"""Per-request DataLoaders: every fetch of the engine goes through one, batched and de-duplicated.
+
+Build a `Loaders` inside the running event loop for each request (aiodataloader binds the loop at
+construction and caches for its lifetime), never at import or start-up, never shared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aiodataloader import DataLoader
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.billing.client import MAX_CONTRACTS_PER_CALL, BillingClient
+from app.db import queries
+from app.db.access import read_connection
+from app.errors import UpstreamError
+from app.history.model import HistoryFilter, HistoryItem, Scope, ScopeCounts, Ticket, TicketWindow
+
+# SQLite caps a compound SELECT at 500 members; 100 pages per statement stays well inside.
+MAX_SQL_BATCH = 100
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The long-lived handles the loaders read from (owned by the app's lifespan)."""
+
+    engine: AsyncEngine
+    billing: BillingClient
+
+
+class Loaders:
+    """One DataLoader per kind of fetch, for one request."""
+
+    def __init__(self, sources: Sources) -> None:
+        self._sources = sources
+        self.ticket: DataLoader[int, Ticket | None] = DataLoader(
+            self._tickets, max_batch_size=MAX_SQL_BATCH
+        )
+        self.ticket_window: DataLoader[TicketWindow, list[Ticket]] = DataLoader(
+            self._ticket_windows, max_batch_size=MAX_SQL_BATCH
+        )
+        self.scope_counts: DataLoader[tuple[Scope, HistoryFilter], ScopeCounts] = DataLoader(
+            self._scope_counts, max_batch_size=MAX_SQL_BATCH
+        )
+        self.customer_contracts: DataLoader[str, list[str]] = DataLoader(
+            self._customer_contracts, max_batch_size=MAX_SQL_BATCH
+        )
+        self.contract_events: DataLoader[str, tuple[HistoryItem, ...]] = DataLoader(
+            self._contract_events,  # type: ignore[arg-type]  # exceptions as values are allowed
+            max_batch_size=MAX_CONTRACTS_PER_CALL,
+        )
+
+    async def _tickets(self, ids: Sequence[int]) -> list[Ticket | None]:
+        async with read_connection(self._sources.engine) as connection:
+            found = await queries.tickets_by_ids(connection, ids)
+        return [found.get(ticket_id) for ticket_id in ids]
+
+    async def _ticket_windows(self, windows: Sequence[TicketWindow]) -> list[list[Ticket]]:
+        async with read_connection(self._sources.engine) as connection:
+            return await queries.ticket_windows(connection, windows)
+
+    async def _scope_counts(self, keys: Sequence[tuple[Scope, HistoryFilter]]) -> list[ScopeCounts]:
+        async with read_connection(self._sources.engine) as connection:
+            return await queries.scope_counts(connection, keys)
+
+    async def _customer_contracts(self, customer_ids: Sequence[str]) -> list[list[str]]:
+        async with read_connection(self._sources.engine) as connection:
+            found = await queries.contract_ids_of_customers(connection, customer_ids)
+        return [found[customer_id] for customer_id in customer_ids]
+
+    async def _contract_events(
+        self, contract_ids: Sequence[str]
+    ) -> list[tuple[HistoryItem, ...] | UpstreamError]:
+        # An exception as a value fails just the loads of those keys, each with the same cause.
+        try:
+            found = await self._sources.billing.events_for(contract_ids)
+        except UpstreamError as error:
+            return [error] * len(contract_ids)
+        return [
+            tuple(sorted(map(HistoryItem.from_event, found[cid]), key=_newest_first))
+            for cid in contract_ids
+        ]
+
+
+def _newest_first(item: HistoryItem) -> tuple[int, int, int]:
+    created_at, rank, source_id = item.sort_key
+    return (-created_at, -rank, -source_id)

@@ -1,0 +1,1 @@
+"""Operational plumbing around the engine: request ids, counters, (later) health and metrics."""

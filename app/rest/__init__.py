@@ -1,0 +1,1 @@
+"""The Enneo-compatible REST shim: a thin adapter over the history service."""

@@ -1,0 +1,656 @@
+"""REST shim benchmark: the gateway's ticket-history endpoint against a no-framework floor.
+
+    .venv/bin/python bench/rest.py [--customers 20000] [--duration 10] [--billing-latency-ms 0]
+
+Seeds PostgreSQL database `history_gateway_bench` (or reuses it with --reuse), starts the billing
+simulator, the gateway (`history-gateway serve`) and the floor (`bench/floor.py` under uvicorn),
+picks contract tickets with the largest histories, and drives both servers with wrk over a rotation
+of those tickets, following shared/perf.md: server on CPU 0, load generator on CPU 1, one wrk
+thread, a 2 s warm-up, then c=1 and c=32. Prints a markdown table and the gateway's ratios to the
+floor, and writes everything to bench/results/rest-<timestamp>.json. Every subprocess it starts is
+stopped on exit, error or Ctrl-C. It installs nothing: wrk must be present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import timeit
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import asyncpg
+import httpx
+
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS_DIR = BENCH_DIR / "results"
+CLI = Path(sys.executable).parent / "history-gateway"
+DATABASE = "history_gateway_bench"
+HOST = "127.0.0.1"
+HISTORY_PATH = "/api/mind/ticket/{}/history"
+SERVER_CPU, LOAD_CPU = "0", "1"
+WARMUP_SECONDS = 2
+CONNECTIONS = (1, 32)
+SAMPLED_TICKETS = 100
+CANDIDATE_CONTRACTS = 300
+START_TIMEOUT_SECONDS = 60.0
+WRK_INSTALL = "apt-get install -y wrk"
+BILLING_API_KEY = "demo-billing-key"  # the simulator, the gateway and the floor all use it
+VERSIONED_PACKAGES = (
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "uvloop",
+    "httptools",
+    "sqlalchemy",
+    "asyncpg",
+    "httpx",
+    "orjson",
+    "pydantic",
+    "aiodataloader",
+)
+
+
+class BenchError(Exception):
+    """The run cannot go on; the message says why."""
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    server: str
+    connections: int
+    duration_s: int
+    requests: int
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    socket_errors: dict[str, int]
+    steal_percent: float
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The tickets the load rotates over, and how big their histories are."""
+
+    ticket_ids: list[int]
+    history_sizes: list[int]
+    body_bytes: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def log_tail(self, lines: int = 30) -> str:
+        text = self.log.read_text(errors="replace").splitlines()
+        return "\n".join(f"    {line}" for line in text[-lines:])
+
+
+def main() -> int:
+    args = _parser().parse_args()
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        _check_tools()
+        return _run(args)
+    except BenchError as error:
+        print(f"bench: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench: interrupted; subprocesses stopped", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--customers", type=int, default=20000, help="size of the seeded world")
+    parser.add_argument("--seed", type=int, default=42, help="world seed (seeder and simulator)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument(
+        "--billing-latency-ms", type=int, default=0, help="latency the billing simulator adds"
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the database when it already holds this --customers/--seed world",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default="postgresql://postgres@127.0.0.1:5432",
+        help="server to create the database on (no database name)",
+    )
+    return parser
+
+
+def _exit_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _check_tools() -> None:
+    if shutil.which("wrk") is None:
+        print(f"bench: wrk is not installed. Install it with:\n  {WRK_INSTALL}", file=sys.stderr)
+        raise SystemExit(2)
+    if shutil.which("taskset") is None:
+        raise BenchError("taskset (util-linux) is needed to pin the server and the load")
+    if not {0, 1} <= os.sched_getaffinity(0):
+        raise BenchError("CPUs 0 and 1 are needed: the server runs on 0, the load on 1")
+    if not CLI.exists():
+        raise BenchError(f"{CLI} not found: run with the project's .venv/bin/python")
+
+
+def _run(args: argparse.Namespace) -> int:
+    started = datetime.now(UTC)
+    database_url = f"{args.postgres_url.rstrip('/')}/{DATABASE}"
+    prepared = asyncio.run(
+        _prepare_database(args.postgres_url, database_url, args.customers, args.seed, args.reuse)
+    )
+    with ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-rest-")))
+        servers = stack.enter_context(_servers(args, database_url, workdir))
+        simulator, gateway, floor = servers["simulator"], servers["gateway"], servers["floor"]
+        sample = asyncio.run(_pick_tickets(database_url, simulator.base_url))
+        bodies_match = _compare_bodies(gateway, floor, sample)
+        lua = workdir / "rotate.lua"
+        lua.write_text(_lua_script(sample.ticket_ids))
+        results = _measure([gateway, floor], lua, args.duration)
+    finished = datetime.now(UTC)
+    report = {
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": finished.isoformat(timespec="seconds"),
+        "command": shlex.join([".venv/bin/python", "bench/rest.py", *sys.argv[1:]]),
+        "arguments": {
+            "customers": args.customers,
+            "seed": args.seed,
+            "duration_s": args.duration,
+            "billing_latency_ms": args.billing_latency_ms,
+            "reused_database": not prepared,
+        },
+        "machine": _machine(),
+        "versions": _versions(),
+        "sample": {
+            "tickets": len(sample.ticket_ids),
+            "history_items": _spread(sample.history_sizes),
+            "gateway_body_bytes": _spread(sample.body_bytes),
+            "bodies_match_floor": bodies_match,
+        },
+        "runs": [asdict(result) for result in results],
+        "ratios": _ratios(results),
+    }
+    path = _write_report(report, started)
+    print(_markdown(report))
+    print(f"\nJSON: {path.relative_to(BENCH_DIR.parent)}")
+    return 0
+
+
+# --- database -------------------------------------------------------------------------------
+
+
+async def _prepare_database(
+    postgres_url: str, database_url: str, customers: int, seed: int, reuse: bool
+) -> bool:
+    """Create, migrate and seed the bench database; False when --reuse found it ready."""
+    marker = f"history-gateway bench world: customers={customers} seed={seed}"
+    admin = await asyncpg.connect(f"{postgres_url.rstrip('/')}/postgres")
+    try:
+        found = await admin.fetchval(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+            DATABASE,
+        )
+        if reuse and found == marker:
+            print(f"bench: reusing database {DATABASE} ({marker})", flush=True)
+            _cli("migrate", database_url=database_url)
+            return False
+        await admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        await admin.execute(f"CREATE DATABASE {DATABASE}")
+        print(f"bench: created database {DATABASE}; migrating and seeding", flush=True)
+        _cli("migrate", database_url=database_url)
+        began = time.monotonic()
+        _cli("seed", "--customers", str(customers), "--seed", str(seed), database_url=database_url)
+        print(f"bench: seeded in {time.monotonic() - began:.1f} s", flush=True)
+        await admin.execute(f"COMMENT ON DATABASE {DATABASE} IS '{marker}'")
+        return True
+    finally:
+        await admin.close()
+
+
+def _cli(*arguments: str, database_url: str) -> None:
+    completed = subprocess.run(
+        [str(CLI), *arguments],
+        env={**os.environ, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise BenchError(
+            f"`history-gateway {' '.join(arguments)}` failed ({completed.returncode}):\n"
+            f"{completed.stderr.strip() or completed.stdout.strip()}"
+        )
+    if completed.stdout.strip():
+        print(f"bench: {completed.stdout.strip()}", flush=True)
+
+
+async def _pick_tickets(database_url: str, billing_url: str) -> Sample:
+    """One ticket from each of the contracts with the largest histories (tickets + events)."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        rows = await connection.fetch(
+            "SELECT contract_id, count(*) AS tickets, min(id) AS ticket_id FROM tickets "
+            "WHERE contract_id IS NOT NULL GROUP BY contract_id "
+            "ORDER BY count(*) DESC, contract_id LIMIT $1",
+            CANDIDATE_CONTRACTS,
+        )
+    finally:
+        await connection.close()
+    if not rows:
+        raise BenchError("the seeded world has no ticket with a contract")
+    events = await _event_counts(billing_url, [row["contract_id"] for row in rows])
+    sized = sorted(
+        (
+            (row["tickets"] + events[row["contract_id"]], row["ticket_id"])
+            for row in rows
+            if row["contract_id"] in events
+        ),
+        reverse=True,
+    )[:SAMPLED_TICKETS]
+    if not sized:
+        raise BenchError("the billing simulator knows none of the seeded contracts")
+    return Sample(
+        ticket_ids=[ticket_id for _, ticket_id in sized],
+        history_sizes=[size for size, _ in sized],
+    )
+
+
+async def _event_counts(billing_url: str, contract_ids: list[str]) -> dict[str, int]:
+    """Events per contract the simulator knows (unknown contracts are left out)."""
+    counts: dict[str, int] = {}
+    async with httpx.AsyncClient(
+        base_url=billing_url, headers={"Authorization": f"Bearer {BILLING_API_KEY}"}
+    ) as client:
+        for start in range(0, len(contract_ids), 100):
+            batch = contract_ids[start : start + 100]
+            response = await client.get("/v1/events", params=[("contractId", c) for c in batch])
+            response.raise_for_status()
+            body = response.json()
+            unknown = set(body["unknownContractIds"])
+            counts.update(
+                (cid, len(body["events"].get(cid, []))) for cid in batch if cid not in unknown
+            )
+    return counts
+
+
+# --- servers --------------------------------------------------------------------------------
+
+
+@contextmanager
+def _servers(
+    args: argparse.Namespace, database_url: str, workdir: Path
+) -> Iterator[dict[str, Server]]:
+    """The simulator, the gateway and the floor, answering; all stopped when the block ends."""
+    started: list[Server] = []
+    try:
+        simulator_port = _free_port()
+        billing_url = f"http://{HOST}:{simulator_port}"
+        # The simulator shares the load generator's core, so CPU 0 belongs to the server alone.
+        simulator = _start(
+            "simulator",
+            simulator_port,
+            [
+                "taskset", "-c", LOAD_CPU, str(CLI), "billing-simulator",
+                "--host", HOST, "--port", str(simulator_port), "--seed", str(args.seed),
+                "--latency-ms", str(args.billing_latency_ms),
+            ],
+            {"BILLING_API_KEY": BILLING_API_KEY},
+            workdir,
+        )  # fmt: skip
+        started.append(simulator)
+        env = {
+            "DATABASE_URL": database_url,
+            "BILLING_URL": billing_url,
+            "BILLING_API_KEY": BILLING_API_KEY,
+        }
+        gateway_port = _free_port()
+        gateway = _start(
+            "gateway",
+            gateway_port,
+            [
+                "taskset", "-c", SERVER_CPU, str(CLI), "serve",
+                "--host", HOST, "--port", str(gateway_port), "--workers", "1",
+            ],
+            env,
+            workdir,
+        )  # fmt: skip
+        started.append(gateway)
+        floor_port = _free_port()
+        floor = _start(
+            "floor",
+            floor_port,
+            [
+                "taskset", "-c", SERVER_CPU, sys.executable, "-m", "uvicorn",
+                "floor:create_app", "--factory", "--app-dir", str(BENCH_DIR),
+                "--host", HOST, "--port", str(floor_port), "--workers", "1",
+                "--loop", "uvloop", "--http", "httptools",
+                "--log-level", "warning", "--no-access-log",
+            ],
+            env,
+            workdir,
+        )  # fmt: skip
+        started.append(floor)
+        for server in started:
+            _wait_until_answering(server)
+        yield {server.name: server for server in started}
+    finally:
+        for server in reversed(started):
+            _stop(server.process)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _start(
+    name: str, port: int, command: list[str], env: Mapping[str, str], workdir: Path
+) -> Server:
+    log = workdir / f"{name}.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command,
+            env={**os.environ, **env},
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: Ctrl-C reaches it only through us
+        )
+    return Server(name, port, process, log)
+
+
+def _wait_until_answering(server: Server) -> None:
+    """Any HTTP answer at / counts: the server is up and its lifespan has started."""
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    with httpx.Client(timeout=1.0) as client:
+        while time.monotonic() < deadline:
+            if server.process.poll() is not None:
+                raise BenchError(
+                    f"{server.name} exited with {server.process.returncode}:\n{server.log_tail()}"
+                )
+            try:
+                client.get(f"{server.base_url}/")
+            except httpx.TransportError:
+                time.sleep(0.1)
+            else:
+                return
+    raise BenchError(f"{server.name} did not answer in {START_TIMEOUT_SECONDS:.0f} s")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGINT the process group we started (uvicorn shuts down cleanly), SIGKILL if it lingers."""
+    if process.poll() is not None:
+        return
+    for sig, grace in ((signal.SIGINT, 10.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            continue
+        return
+
+
+# --- checks and load ------------------------------------------------------------------------
+
+
+def _compare_bodies(gateway: Server, floor: Server, sample: Sample) -> bool:
+    """Fetch every sampled ticket from both servers: each must answer 200 with the same JSON."""
+    mismatches: list[int] = []
+    with httpx.Client(timeout=10.0) as client:
+        for ticket_id in sample.ticket_ids:
+            path = HISTORY_PATH.format(ticket_id)
+            answers = {
+                server.name: client.get(server.base_url + path) for server in (gateway, floor)
+            }
+            for server in (gateway, floor):
+                response = answers[server.name]
+                if response.status_code != 200:
+                    raise BenchError(
+                        f"{server.name} answered {response.status_code} for {path}: "
+                        f"{response.text[:300]}\n{server.name} log:\n{server.log_tail()}"
+                    )
+            body = answers["gateway"].json()
+            if body.get("partial"):
+                raise BenchError(f"gateway answered a partial history for {path}: {body}")
+            sample.body_bytes.append(len(answers["gateway"].content))
+            if body != answers["floor"].json():
+                mismatches.append(ticket_id)
+    if mismatches:
+        print(
+            f"bench: WARNING: gateway and floor bodies differ for {len(mismatches)} of "
+            f"{len(sample.ticket_ids)} tickets (e.g. {mismatches[:5]}); the ratio compares "
+            "unequal work",
+            file=sys.stderr,
+        )
+    return not mismatches
+
+
+def _lua_script(ticket_ids: list[int]) -> str:
+    """A wrk script that asks for the sampled tickets' histories in turn."""
+    ids = ", ".join(str(ticket_id) for ticket_id in ticket_ids)
+    prefix, suffix = HISTORY_PATH.split("{}")
+    return (
+        f"local ids = {{{ids}}}\n"
+        "local n = 0\n"
+        "request = function()\n"
+        "  n = n % #ids + 1\n"
+        f'  return wrk.format("GET", "{prefix}" .. ids[n] .. "{suffix}")\n'
+        "end\n"
+    )
+
+
+def _measure(servers: list[Server], lua: Path, duration: int) -> list[WrkResult]:
+    """Warm every server up at c=32, then measure c=1 and c=32, alternating the server order."""
+    for server in servers:
+        print(f"bench: warm-up {server.name} ({WARMUP_SECONDS} s, c=32)", flush=True)
+        _wrk(server, lua, 32, WARMUP_SECONDS)
+    results = []
+    for round_no, connections in enumerate(CONNECTIONS):
+        order = servers if round_no % 2 == 0 else list(reversed(servers))
+        for server in order:
+            print(f"bench: {server.name} c={connections} for {duration} s", flush=True)
+            results.append(_wrk(server, lua, connections, duration))
+    return results
+
+
+def _wrk(server: Server, lua: Path, connections: int, duration: int) -> WrkResult:
+    command = [
+        "taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{connections}", f"-d{duration}s",
+        "--latency", "-s", str(lua), server.base_url,
+    ]  # fmt: skip
+    steal_before = _cpu_ticks()
+    completed = subprocess.run(
+        command, capture_output=True, text=True, check=False, timeout=duration + 30
+    )
+    steal_after = _cpu_ticks()
+    if completed.returncode != 0 or server.process.poll() is not None:
+        raise BenchError(
+            f"wrk against {server.name} failed:\n{completed.stdout}{completed.stderr}\n"
+            f"{server.name} log:\n{server.log_tail()}"
+        )
+    return _parse_wrk(
+        completed.stdout, server.name, connections, duration, steal_before, steal_after
+    )
+
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _parse_wrk(
+    output: str,
+    server: str,
+    connections: int,
+    duration: int,
+    ticks_before: tuple[int, int],
+    ticks_after: tuple[int, int],
+) -> WrkResult:
+    def number(pattern: str) -> re.Match[str]:
+        found = re.search(pattern, output, re.MULTILINE)
+        if found is None:
+            raise BenchError(f"unexpected wrk output (no match for {pattern!r}):\n{output}")
+        return found
+
+    def latency_ms(percentile: int) -> float:
+        found = number(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s|m)\s*$")
+        return float(found[1]) * _UNITS_MS[found[2]]
+
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    total = ticks_after[0] - ticks_before[0]
+    stolen = ticks_after[1] - ticks_before[1]
+    return WrkResult(
+        server=server,
+        connections=connections,
+        duration_s=duration,
+        requests=int(number(r"(\d+) requests in")[1]),
+        requests_per_s=float(number(r"Requests/sec:\s+([\d.]+)")[1]),
+        p50_ms=latency_ms(50),
+        p99_ms=latency_ms(99),
+        non_2xx=int(non_2xx[1]) if non_2xx else 0,
+        socket_errors=dict(
+            zip(
+                ("connect", "read", "write", "timeout"),
+                (int(n) for n in socket_errors.groups()) if socket_errors else (0, 0, 0, 0),
+                strict=True,
+            )
+        ),
+        steal_percent=round(100 * stolen / total, 1) if total else 0.0,
+    )
+
+
+def _cpu_ticks() -> tuple[int, int]:
+    """(all ticks, stolen ticks) of the whole machine, from /proc/stat."""
+    fields = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(fields[:8]), fields[7]
+
+
+# --- report ---------------------------------------------------------------------------------
+
+
+def _ratios(results: list[WrkResult]) -> dict[str, dict[str, float]]:
+    by_key = {(r.server, r.connections): r for r in results}
+    ratios = {}
+    for connections in CONNECTIONS:
+        gateway, floor = by_key[("gateway", connections)], by_key[("floor", connections)]
+        ratios[f"c{connections}"] = {
+            "requests_per_s": round(gateway.requests_per_s / floor.requests_per_s, 3),
+            "p50": round(gateway.p50_ms / floor.p50_ms, 2),
+            "p99": round(gateway.p99_ms / floor.p99_ms, 2),
+        }
+    return ratios
+
+
+def _spread(values: list[int]) -> dict[str, float]:
+    if not values:
+        return {}
+    return {"min": min(values), "median": statistics.median(values), "max": max(values)}
+
+
+def _machine() -> dict[str, Any]:
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    loops, seconds = timeit.Timer("sum(range(1000))").autorange()
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "sum_range_1000_us": round(seconds / loops * 1e6, 2),
+    }
+
+
+def _versions() -> dict[str, str]:
+    versions = {}
+    for package in VERSIONED_PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "absent"
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
+    versions["wrk"] = (wrk.stdout or wrk.stderr).split("Copyright")[0].strip()
+    return versions
+
+
+def _write_report(report: dict[str, Any], started: datetime) -> Path:
+    RESULTS_DIR.mkdir(exist_ok=True)
+    path = RESULTS_DIR / f"rest-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    return path
+
+
+def _markdown(report: dict[str, Any]) -> str:
+    lines = [
+        "| server | c | req/s | p50 ms | p99 ms | non-2xx | socket errors | steal % |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for run in sorted(report["runs"], key=lambda r: (r["connections"], r["server"])):
+        lines.append(
+            f"| {run['server']} | {run['connections']} | {run['requests_per_s']:.0f} "
+            f"| {run['p50_ms']:.2f} | {run['p99_ms']:.2f} | {run['non_2xx']} "
+            f"| {sum(run['socket_errors'].values())} | {run['steal_percent']} |"
+        )
+    lines.append("")
+    lines.append("| gateway ÷ floor | req/s | p50 | p99 |")
+    lines.append("|---|---|---|---|")
+    for key, ratio in report["ratios"].items():
+        lines.append(
+            f"| {key.replace('c', 'c=')} | {ratio['requests_per_s']:.3f} "
+            f"| {ratio['p50']:.2f}× | {ratio['p99']:.2f}× |"
+        )
+    sample = report["sample"]
+    lines.append("")
+    lines.append(
+        f"{sample['tickets']} tickets rotated; history items per ticket "
+        f"{sample['history_items']}, body bytes {sample['gateway_body_bytes']}; "
+        f"bodies match floor: {sample['bodies_match_floor']}."
+    )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
