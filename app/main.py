@@ -42,6 +42,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="A customer's tickets and energy-contract events as one timeline.",
         version="0.1.0",
         lifespan=lifespan,
+        # FastAPI's docs pages load their assets from a CDN; the gateway serves no such page.
+        docs_url=None,
+        redoc_url=None,
     )
     app.include_router(rest_router)
     install_error_handlers(app)

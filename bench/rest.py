@@ -76,6 +76,7 @@ class BenchError(Exception):
 
 @dataclass(frozen=True)
 class WrkResult:
+    rep: int
     server: str
     connections: int
     duration_s: int
@@ -85,7 +86,7 @@ class WrkResult:
     p99_ms: float
     non_2xx: int
     socket_errors: dict[str, int]
-    steal_percent: float
+    cpu_percent: dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=42, help="world seed (seeder and simulator)")
     parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
     parser.add_argument(
+        "--reps", type=int, default=2, help="repetitions of the c=1, c=32 pair (drift check)"
+    )
+    parser.add_argument(
         "--billing-latency-ms", type=int, default=0, help="latency the billing simulator adds"
     )
     parser.add_argument(
@@ -178,7 +182,7 @@ def _run(args: argparse.Namespace) -> int:
         bodies_match = _compare_bodies(gateway, floor, sample)
         lua = workdir / "rotate.lua"
         lua.write_text(_lua_script(sample.ticket_ids))
-        results = _measure([gateway, floor], lua, args.duration)
+        results = _measure([gateway, floor], lua, args.duration, args.reps)
     finished = datetime.now(UTC)
     report = {
         "started_at": started.isoformat(timespec="seconds"),
@@ -188,6 +192,7 @@ def _run(args: argparse.Namespace) -> int:
             "customers": args.customers,
             "seed": args.seed,
             "duration_s": args.duration,
+            "reps": args.reps,
             "billing_latency_ms": args.billing_latency_ms,
             "reused_database": not prepared,
         },
@@ -476,38 +481,39 @@ def _lua_script(ticket_ids: list[int]) -> str:
     )
 
 
-def _measure(servers: list[Server], lua: Path, duration: int) -> list[WrkResult]:
-    """Warm every server up at c=32, then measure c=1 and c=32, alternating the server order."""
+def _measure(servers: list[Server], lua: Path, duration: int, reps: int) -> list[WrkResult]:
+    """Warm every server up at c=32, then measure c=1 and c=32 per rep, alternating the order."""
     for server in servers:
         print(f"bench: warm-up {server.name} ({WARMUP_SECONDS} s, c=32)", flush=True)
-        _wrk(server, lua, 32, WARMUP_SECONDS)
+        _wrk(server, lua, 32, WARMUP_SECONDS, rep=0)
     results = []
-    for round_no, connections in enumerate(CONNECTIONS):
-        order = servers if round_no % 2 == 0 else list(reversed(servers))
-        for server in order:
-            print(f"bench: {server.name} c={connections} for {duration} s", flush=True)
-            results.append(_wrk(server, lua, connections, duration))
+    for rep in range(1, reps + 1):
+        for round_no, connections in enumerate(CONNECTIONS):
+            order = servers if (rep + round_no) % 2 else list(reversed(servers))
+            for server in order:
+                print(
+                    f"bench: rep {rep}: {server.name} c={connections} for {duration} s", flush=True
+                )
+                results.append(_wrk(server, lua, connections, duration, rep=rep))
     return results
 
 
-def _wrk(server: Server, lua: Path, connections: int, duration: int) -> WrkResult:
+def _wrk(server: Server, lua: Path, connections: int, duration: int, *, rep: int) -> WrkResult:
     command = [
         "taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{connections}", f"-d{duration}s",
         "--latency", "-s", str(lua), server.base_url,
     ]  # fmt: skip
-    steal_before = _cpu_ticks()
+    ticks_before = _cpu_ticks()
     completed = subprocess.run(
         command, capture_output=True, text=True, check=False, timeout=duration + 30
     )
-    steal_after = _cpu_ticks()
+    cpu = _cpu_percent(ticks_before, _cpu_ticks())
     if completed.returncode != 0 or server.process.poll() is not None:
         raise BenchError(
             f"wrk against {server.name} failed:\n{completed.stdout}{completed.stderr}\n"
             f"{server.name} log:\n{server.log_tail()}"
         )
-    return _parse_wrk(
-        completed.stdout, server.name, connections, duration, steal_before, steal_after
-    )
+    return _parse_wrk(completed.stdout, rep, server.name, connections, duration, cpu)
 
 
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
@@ -515,11 +521,11 @@ _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 def _parse_wrk(
     output: str,
+    rep: int,
     server: str,
     connections: int,
     duration: int,
-    ticks_before: tuple[int, int],
-    ticks_after: tuple[int, int],
+    cpu: dict[str, float],
 ) -> WrkResult:
     def number(pattern: str) -> re.Match[str]:
         found = re.search(pattern, output, re.MULTILINE)
@@ -535,9 +541,8 @@ def _parse_wrk(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
     )
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    total = ticks_after[0] - ticks_before[0]
-    stolen = ticks_after[1] - ticks_before[1]
     return WrkResult(
+        rep=rep,
         server=server,
         connections=connections,
         duration_s=duration,
@@ -553,14 +558,37 @@ def _parse_wrk(
                 strict=True,
             )
         ),
-        steal_percent=round(100 * stolen / total, 1) if total else 0.0,
+        cpu_percent=cpu,
     )
 
 
-def _cpu_ticks() -> tuple[int, int]:
-    """(all ticks, stolen ticks) of the whole machine, from /proc/stat."""
-    fields = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return sum(fields[:8]), fields[7]
+def _cpu_ticks() -> dict[str, list[int]]:
+    """/proc/stat's first eight counters (user … steal) of the machine and of each CPU."""
+    lines = Path("/proc/stat").read_text().splitlines()
+    return {
+        fields[0]: [int(n) for n in fields[1:9]]
+        for fields in (line.split() for line in lines)
+        if fields and fields[0].startswith("cpu")
+    }
+
+
+def _cpu_percent(before: dict[str, list[int]], after: dict[str, list[int]]) -> dict[str, float]:
+    """Busy shares of the server's and the load's CPU, and the machine's stolen share.
+
+    Busy is user, nice, system, irq and softirq time; idle, iowait and steal are not.
+    """
+
+    def share(cpu: str, columns: tuple[int, ...]) -> float:
+        delta = [a - b for a, b in zip(after[cpu], before[cpu], strict=True)]
+        total = sum(delta)
+        return round(100 * sum(delta[i] for i in columns) / total, 1) if total else 0.0
+
+    busy = (0, 1, 2, 5, 6)
+    return {
+        "server_cpu_busy": share(f"cpu{SERVER_CPU}", busy),
+        "load_cpu_busy": share(f"cpu{LOAD_CPU}", busy),
+        "steal": share("cpu", (7,)),
+    }
 
 
 # --- report ---------------------------------------------------------------------------------
@@ -625,14 +653,17 @@ def _write_report(report: dict[str, Any], started: datetime) -> Path:
 
 def _markdown(report: dict[str, Any]) -> str:
     lines = [
-        "| server | c | req/s | p50 ms | p99 ms | non-2xx | socket errors | steal % |",
-        "|---|---|---|---|---|---|---|---|",
+        "| server | c | req/s | p50 ms | p99 ms | non-2xx | socket errors "
+        "| CPU0 busy % | CPU1 busy % | steal % |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in sorted(report["runs"], key=lambda r: (r["connections"], r["server"])):
+        cpu = run["cpu_percent"]
         lines.append(
             f"| {run['server']} | {run['connections']} | {run['requests_per_s']:.0f} "
             f"| {run['p50_ms']:.2f} | {run['p99_ms']:.2f} | {run['non_2xx']} "
-            f"| {sum(run['socket_errors'].values())} | {run['steal_percent']} |"
+            f"| {sum(run['socket_errors'].values())} | {cpu['server_cpu_busy']} "
+            f"| {cpu['load_cpu_busy']} | {cpu['steal']} |"
         )
     lines.append("")
     lines.append("| gateway ÷ floor | req/s | p50 | p99 |")

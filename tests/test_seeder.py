@@ -1,106 +1,60 @@
-"""The seeder on SQLite and PostgreSQL: deterministic, true to the world, referentially sound.
-
-PostgreSQL tests are skipped when 127.0.0.1:5432 is unreachable, unless REQUIRE_POSTGRES=1.
-"""
+"""The seeder on SQLite and PostgreSQL: deterministic, true to the world, referentially sound."""
 
 from __future__ import annotations
 
-import os
 import re
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.config import Settings
 from app.db import tables
+from app.db.engine import create_engine
 from app.db.migrate import upgrade
 from app.world.contracts import FIRST_SERIAL, contract_profile, make_contract_id
 from app.world.dates import WORLD_END_TS, WORLD_START_TS
 from app.world.seeder import SeedSummary, seed_database
 from app.world.vocab import CHANNELS, DIRECTIONS, FIRST_NAMES, LAST_NAMES, PRIORITIES, STATUSES
+from tests.support.databases import BACKENDS, database
 
-POSTGRES_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 SEEDED_TABLES = (tables.subchannels, tables.customers, tables.contracts, tables.tickets)
 
 Dump = dict[str, list[sa.Row[Any]]]
 
 
 class FreshDatabases:
-    """Makes migrated, empty databases of one backend; drops them all on close."""
+    """Makes migrated, empty databases of one backend; drops them all when the stack closes."""
 
-    def __init__(self, backend: str, directory: Path) -> None:
+    def __init__(self, backend: str, directory: Path, stack: AsyncExitStack) -> None:
         self.backend = backend
         self.directory = directory
-        self.engines: list[AsyncEngine] = []
-        self.postgres_names: list[str] = []
+        self.stack = stack
+        self.made = 0
 
     async def new(self) -> AsyncEngine:
-        name = f"hg_seeder_{uuid.uuid4().hex[:12]}"
-        if self.backend == "sqlite":
-            url = f"sqlite+aiosqlite:///{self.directory / name}.db"
-        else:
-            await _admin_execute(f'CREATE DATABASE "{name}"')
-            self.postgres_names.append(name)
-            url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        self.made += 1
+        url = await self.stack.enter_async_context(
+            database(self.backend, self.directory, f"seeder{self.made}")
+        )
         await upgrade(url)
-        engine = create_async_engine(url)
-        if self.backend == "sqlite":
-            sa.event.listen(engine.sync_engine, "connect", _enforce_foreign_keys)
-        self.engines.append(engine)
+        engine = create_engine(Settings(database_url=url))
+        self.stack.push_async_callback(engine.dispose)
         return engine
-
-    async def close(self) -> None:
-        for engine in self.engines:
-            await engine.dispose()
-        for name in self.postgres_names:
-            await _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _enforce_foreign_keys(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
-async def _admin_execute(statement: str) -> None:
-    admin = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            await connection.execute(sa.text(statement))
-    finally:
-        await admin.dispose()
-
-
-async def _require_postgres() -> None:
-    try:
-        await _admin_execute("SELECT 1")
-    except (OSError, sa.exc.DBAPIError) as error:
-        reason = f"PostgreSQL at 127.0.0.1:5432 is unreachable ({error.__class__.__name__})"
-        if os.environ.get("REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"{reason} and REQUIRE_POSTGRES=1")
-        pytest.skip(reason)
 
 
 @asynccontextmanager
 async def fresh_databases(backend: str, directory: Path) -> AsyncIterator[FreshDatabases]:
-    if backend == "postgresql":
-        await _require_postgres()
-    databases = FreshDatabases(backend, directory)
-    try:
-        yield databases
-    finally:
-        await databases.close()
+    async with AsyncExitStack() as stack:
+        yield FreshDatabases(backend, directory, stack)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 async def databases(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[FreshDatabases]:

@@ -6,10 +6,10 @@ import heapq
 from collections.abc import Iterable, Sequence
 from itertools import islice
 
-from app.history.model import HistoryItem
+from app.history.model import HistoryItem, SortKey
 
 
-def sort_key(item: HistoryItem) -> tuple[int, int, int]:
+def sort_key(item: HistoryItem) -> SortKey:
     return item.sort_key
 
 
@@ -43,3 +43,35 @@ def page_at_offset(
     merged = heapq.merge(tickets, pending, key=sort_key, reverse=True)
     skip = offset - position
     return list(islice(merged, skip, skip + limit))
+
+
+def page_after(
+    tickets: Sequence[HistoryItem],
+    events: Sequence[HistoryItem],
+    after: SortKey | None,
+    first: int,
+) -> tuple[list[HistoryItem], bool]:
+    """The `first` items older than `after` (all items when None), and whether more follow.
+
+    `tickets` already start after the key (SQL did that) and hold up to `first + 1` items.
+    """
+    if after is not None:
+        events = [event for event in events if event.sort_key < after]
+    taken = list(islice(heapq.merge(tickets, events, key=sort_key, reverse=True), first + 1))
+    return taken[:first], len(taken) > first
+
+
+def page_before(
+    tickets_oldest_first: Sequence[HistoryItem],
+    events: Sequence[HistoryItem],
+    before: SortKey | None,
+    last: int,
+) -> tuple[list[HistoryItem], bool]:
+    """The `last` items newer than `before` (the oldest items when None), newest first, and
+    whether more precede them.
+
+    `tickets_oldest_first` already start after the key, read upwards, up to `last + 1` items.
+    """
+    older_first = [event for event in reversed(events) if before is None or event.sort_key > before]
+    taken = list(islice(heapq.merge(tickets_oldest_first, older_first, key=sort_key), last + 1))
+    return taken[:last][::-1], len(taken) > last

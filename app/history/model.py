@@ -186,6 +186,33 @@ class SourceWarning:
 
 
 @dataclass(frozen=True, slots=True)
+class KeysetRequest:
+    """A Relay-style page request: `first` items after a key, or `last` items before one."""
+
+    first: int | None = None
+    after: SortKey | None = None
+    last: int | None = None
+    before: SortKey | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeysetPage:
+    """A page of a history walked by keys, newest first."""
+
+    items: list[HistoryItem]
+    has_next_page: bool
+    has_previous_page: bool
+    warnings: list[SourceWarning] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryTotals:
+    total: int
+    opened_tickets: int
+    warnings: list[SourceWarning] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryPage:
     """One page of a merged history and the totals the answer could see."""
 

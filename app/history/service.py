@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from app.errors import NotFound, UpstreamError
+from app.errors import BadUserInput, NotFound, UpstreamError
 from app.history.loaders import Loaders
-from app.history.merge import newest_first, page_at_offset
+from app.history.merge import newest_first, page_after, page_at_offset, page_before
 from app.history.model import (
     INT32_MAX,
     NO_FILTER,
@@ -14,7 +14,11 @@ from app.history.model import (
     HistoryFilter,
     HistoryItem,
     HistoryPage,
+    HistoryTotals,
+    KeysetPage,
+    KeysetRequest,
     Scope,
+    ScopeCounts,
     SourceWarning,
     Ticket,
     TicketWindow,
@@ -23,6 +27,8 @@ from app.history.model import (
 # Billing events an offset page may have to step over, read ahead of the ticket window so the
 # SQL runs concurrently with the billing call; a scope with more events costs a second statement.
 EVENT_ALLOWANCE = 100
+MAX_PAGE_SIZE = 1000
+DEFAULT_PAGE_SIZE = 20
 
 BILLING_SOURCE = "billing"
 
@@ -34,10 +40,15 @@ class HistoryService:
         self._loaders = loaders
 
     async def ticket(self, ticket_id: int) -> Ticket:
-        ticket = await self._loaders.ticket.load(ticket_id) if 0 < ticket_id <= INT32_MAX else None
-        if ticket is None:
+        found = await self.find_ticket(ticket_id)
+        if found is None:
             raise NotFound(f"Ticket {ticket_id} does not exist.")
-        return ticket
+        return found
+
+    async def find_ticket(self, ticket_id: int) -> Ticket | None:
+        if not 0 < ticket_id <= INT32_MAX:
+            return None
+        return await self._loaders.ticket.load(ticket_id)
 
     async def ticket_history_at_offset(
         self, ticket_id: int, *, offset: int, limit: int
@@ -48,23 +59,60 @@ class HistoryService:
         tickets_start = max(0, offset - EVENT_ALLOWANCE)
         counts, tickets, (events, warnings) = await asyncio.gather(
             self._loaders.scope_counts.load((scope, NO_FILTER)),
-            self._ticket_slice(scope, tickets_start, offset + limit),
+            self._tickets(
+                TicketWindow(scope, NO_FILTER, offset + limit - tickets_start, tickets_start)
+            ),
             self._events(scope, NO_FILTER),
         )
         exact_start = max(0, offset - len(events))
         if tickets_start > exact_start:
             tickets_start = exact_start
-            tickets = await self._ticket_slice(scope, tickets_start, offset + limit)
-        anchor_open = 1 if ticket.status in OPEN_STATUSES else 0
+            tickets = await self._tickets(
+                TicketWindow(scope, NO_FILTER, offset + limit - tickets_start, tickets_start)
+            )
+        totals = _totals(counts, events, warnings, ticket)
         return HistoryPage(
             items=page_at_offset(tickets, tickets_start, events, offset, limit),
-            total=counts.tickets + len(events),
-            opened_tickets=counts.open_tickets - anchor_open,
+            total=totals.total,
+            opened_tickets=totals.opened_tickets,
             warnings=warnings,
         )
 
-    async def _ticket_slice(self, scope: Scope, start: int, stop: int) -> list[HistoryItem]:
-        window = TicketWindow(scope, NO_FILTER, limit=stop - start, offset=start)
+    async def keyset_page(
+        self, scope: Scope, history_filter: HistoryFilter, request: KeysetRequest
+    ) -> KeysetPage:
+        """A Relay-style page of a scope's history: `first` after a key or `last` before one."""
+        if request.first is not None and request.last is not None:
+            raise BadUserInput("Pass either `first` or `last`, not both.")
+        for name, size in (("first", request.first), ("last", request.last)):
+            if size is not None and not 0 <= size <= MAX_PAGE_SIZE:
+                raise BadUserInput(f"`{name}` must be between 0 and {MAX_PAGE_SIZE}.")
+        if request.last is not None:
+            window = TicketWindow(scope, history_filter, request.last + 1, before=request.before)
+            tickets, (events, warnings) = await asyncio.gather(
+                self._tickets(window), self._events(scope, history_filter)
+            )
+            items, more_before = page_before(tickets, events, request.before, request.last)
+            return KeysetPage(items, request.before is not None, more_before, warnings)
+        first = DEFAULT_PAGE_SIZE if request.first is None else request.first
+        window = TicketWindow(scope, history_filter, first + 1, after=request.after)
+        tickets, (events, warnings) = await asyncio.gather(
+            self._tickets(window), self._events(scope, history_filter)
+        )
+        items, more_after = page_after(tickets, events, request.after, first)
+        return KeysetPage(items, more_after, request.after is not None, warnings)
+
+    async def totals(
+        self, scope: Scope, history_filter: HistoryFilter, anchor: Ticket | None
+    ) -> HistoryTotals:
+        """Items of the scope passing the filter, and its open tickets other than the anchor."""
+        counts, (events, warnings) = await asyncio.gather(
+            self._loaders.scope_counts.load((scope, history_filter)),
+            self._events(scope, history_filter),
+        )
+        return _totals(counts, events, warnings, anchor)
+
+    async def _tickets(self, window: TicketWindow) -> list[HistoryItem]:
         return [ticket.as_item() for ticket in await self._loaders.ticket_window.load(window)]
 
     async def _contract_ids(self, scope: Scope) -> list[str]:
@@ -91,3 +139,17 @@ class HistoryService:
         if history_filter != NO_FILTER:
             events = [event for event in events if history_filter.keeps(event)]
         return events, []
+
+
+def _totals(
+    counts: ScopeCounts,
+    events: list[HistoryItem],
+    warnings: list[SourceWarning],
+    anchor: Ticket | None,
+) -> HistoryTotals:
+    anchor_open = anchor is not None and anchor.status in OPEN_STATUSES
+    return HistoryTotals(
+        total=counts.tickets + len(events),
+        opened_tickets=counts.open_tickets - int(anchor_open),
+        warnings=warnings,
+    )
