@@ -14,6 +14,7 @@ from app.config import ConfigurationError, Settings, load_settings
 from app.db.engine import create_engine
 from app.db.migrate import upgrade
 from app.demo import run_demo
+from app.graphql.schema import schema
 from app.world.seeder import seed_database
 
 
@@ -30,6 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_seed(load_settings(), customers=args.customers, seed=args.seed))
         elif args.command == "billing-simulator":
             run_simulator(args)
+        elif args.command == "export-schema":
+            print(schema.as_str())
     except ConfigurationError as error:
         print("\n".join(error.lines), file=sys.stderr)
         return 2
@@ -65,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
 
     simulator = commands.add_parser("billing-simulator", help="run the billing simulator")
     add_simulator_arguments(simulator)
+
+    commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     return parser
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
-from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
+from pydantic import AnyHttpUrl, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEMO_BILLING_API_KEY = "demo-billing-key"
@@ -28,6 +29,14 @@ class Settings(BaseSettings):
 
     debug_counters: bool = False
 
+    graphiql: bool = True
+    introspection: bool = True
+    graphql_max_depth: Annotated[int, Field(ge=2, le=50)] = 10
+    graphql_max_aliases: Annotated[int, Field(ge=0, le=1000)] = 15
+    graphql_max_tokens: Annotated[int, Field(ge=100, le=100_000)] = 2000
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 1024 * 1024
+    assets_dir: Path = Path(__file__).resolve().parent.parent / "node_modules"
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, url: str) -> str:
@@ -45,6 +54,12 @@ class Settings(BaseSettings):
         if scheme not in drivers:
             raise ValueError("only sqlite and postgresql databases are supported")
         return f"{drivers[scheme]}://{rest}"
+
+    @model_validator(mode="after")
+    def _graphiql_needs_introspection(self) -> Settings:
+        if self.graphiql and not self.introspection:
+            raise ValueError("GRAPHIQL=true needs INTROSPECTION=true (GraphiQL reads the schema)")
+        return self
 
     @property
     def is_sqlite(self) -> bool:
@@ -66,6 +81,7 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
-            variable = "_".join(str(part) for part in error["loc"]).upper() or "SETTINGS"
-            lines.append(f"configuration error: {variable}: {error['msg']}")
+            variable = "_".join(str(part) for part in error["loc"]).upper()
+            where = f"{variable}: " if variable else ""
+            lines.append(f"configuration error: {where}{error['msg']}")
         raise ConfigurationError(lines) from None

@@ -13,7 +13,10 @@ from app.billing.client import BillingClient, build_http_client
 from app.config import Settings, load_settings
 from app.db.engine import create_engine
 from app.deps import Resources
+from app.graphql.graphiql import router as graphiql_router
+from app.graphql.router import create_graphql_router
 from app.history.loaders import Sources
+from app.ops.body_limit import BodyLimitMiddleware
 from app.ops.request_id import RequestContextMiddleware
 from app.rest.errors import install_error_handlers
 from app.rest.routes import router as rest_router
@@ -47,7 +50,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.include_router(rest_router)
+    app.include_router(create_graphql_router(settings))
+    app.include_router(graphiql_router)
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, expose_counters=settings.debug_counters)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

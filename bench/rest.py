@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -31,7 +32,7 @@ import time
 import timeit
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -95,7 +96,6 @@ class Sample:
 
     ticket_ids: list[int]
     history_sizes: list[int]
-    body_bytes: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -116,7 +116,9 @@ class Server:
 
 def main() -> int:
     args = _parser().parse_args()
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    # Stop cleanly on Ctrl-C even when started with SIGINT ignored (a shell's background job).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         _check_tools()
         return _run(args)
@@ -130,11 +132,11 @@ def main() -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--customers", type=int, default=20000, help="size of the seeded world")
+    parser.add_argument("--customers", type=_positive, default=20000, help="seeded world size")
     parser.add_argument("--seed", type=int, default=42, help="world seed (seeder and simulator)")
-    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--duration", type=_positive, default=10, help="seconds per measurement")
     parser.add_argument(
-        "--reps", type=int, default=2, help="repetitions of the c=1, c=32 pair (drift check)"
+        "--reps", type=_positive, default=2, help="repetitions of the c=1, c=32 pair (drift check)"
     )
     parser.add_argument(
         "--billing-latency-ms", type=int, default=0, help="latency the billing simulator adds"
@@ -152,7 +154,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _exit_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
@@ -179,11 +188,12 @@ def _run(args: argparse.Namespace) -> int:
         servers = stack.enter_context(_servers(args, database_url, workdir))
         simulator, gateway, floor = servers["simulator"], servers["gateway"], servers["floor"]
         sample = asyncio.run(_pick_tickets(database_url, simulator.base_url))
-        bodies_match = _compare_bodies(gateway, floor, sample)
+        bodies_match, body_bytes = _compare_bodies(gateway, floor, sample.ticket_ids)
         lua = workdir / "rotate.lua"
         lua.write_text(_lua_script(sample.ticket_ids))
         results = _measure([gateway, floor], lua, args.duration, args.reps)
     finished = datetime.now(UTC)
+    summary = _summary(results)
     report = {
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": finished.isoformat(timespec="seconds"),
@@ -201,11 +211,12 @@ def _run(args: argparse.Namespace) -> int:
         "sample": {
             "tickets": len(sample.ticket_ids),
             "history_items": _spread(sample.history_sizes),
-            "gateway_body_bytes": _spread(sample.body_bytes),
+            "gateway_body_bytes": _spread(body_bytes),
             "bodies_match_floor": bodies_match,
         },
         "runs": [asdict(result) for result in results],
-        "ratios": _ratios(results),
+        "summary": summary,
+        "ratios": _ratios(summary),
     }
     path = _write_report(report, started)
     print(_markdown(report))
@@ -221,7 +232,10 @@ async def _prepare_database(
 ) -> bool:
     """Create, migrate and seed the bench database; False when --reuse found it ready."""
     marker = f"history-gateway bench world: customers={customers} seed={seed}"
-    admin = await asyncpg.connect(f"{postgres_url.rstrip('/')}/postgres")
+    try:
+        admin = await asyncpg.connect(f"{postgres_url.rstrip('/')}/postgres")
+    except (OSError, asyncpg.PostgresError) as error:
+        raise BenchError(f"cannot connect to PostgreSQL at {postgres_url}: {error}") from None
     try:
         found = await admin.fetchval(
             "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
@@ -238,6 +252,12 @@ async def _prepare_database(
         began = time.monotonic()
         _cli("seed", "--customers", str(customers), "--seed", str(seed), database_url=database_url)
         print(f"bench: seeded in {time.monotonic() - began:.1f} s", flush=True)
+        # Fresh tables: settle statistics and visibility now, not under load from autovacuum.
+        bench = await asyncpg.connect(database_url)
+        try:
+            await bench.execute("VACUUM (ANALYZE)")
+        finally:
+            await bench.close()
         await admin.execute(f"COMMENT ON DATABASE {DATABASE} IS '{marker}'")
         return True
     finally:
@@ -418,28 +438,29 @@ def _wait_until_answering(server: Server) -> None:
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
     """SIGINT the process group we started (uvicorn shuts down cleanly), SIGKILL if it lingers."""
-    if process.poll() is not None:
-        return
     for sig, grace in ((signal.SIGINT, 10.0), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
+        if process.poll() is not None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            continue
-        return
 
 
 # --- checks and load ------------------------------------------------------------------------
 
 
-def _compare_bodies(gateway: Server, floor: Server, sample: Sample) -> bool:
-    """Fetch every sampled ticket from both servers: each must answer 200 with the same JSON."""
+def _compare_bodies(
+    gateway: Server, floor: Server, ticket_ids: list[int]
+) -> tuple[bool, list[int]]:
+    """Whether both servers answer every ticket with the same JSON, and the gateway's sizes.
+
+    Each must answer 200, and the gateway with a complete history: anything else ends the run.
+    """
     mismatches: list[int] = []
+    sizes: list[int] = []
     with httpx.Client(timeout=10.0) as client:
-        for ticket_id in sample.ticket_ids:
+        for ticket_id in ticket_ids:
             path = HISTORY_PATH.format(ticket_id)
             answers = {
                 server.name: client.get(server.base_url + path) for server in (gateway, floor)
@@ -454,17 +475,17 @@ def _compare_bodies(gateway: Server, floor: Server, sample: Sample) -> bool:
             body = answers["gateway"].json()
             if body.get("partial"):
                 raise BenchError(f"gateway answered a partial history for {path}: {body}")
-            sample.body_bytes.append(len(answers["gateway"].content))
+            sizes.append(len(answers["gateway"].content))
             if body != answers["floor"].json():
                 mismatches.append(ticket_id)
     if mismatches:
         print(
             f"bench: WARNING: gateway and floor bodies differ for {len(mismatches)} of "
-            f"{len(sample.ticket_ids)} tickets (e.g. {mismatches[:5]}); the ratio compares "
+            f"{len(ticket_ids)} tickets (e.g. {mismatches[:5]}); the ratio compares "
             "unequal work",
             file=sys.stderr,
         )
-    return not mismatches
+    return not mismatches, sizes
 
 
 def _lua_script(ticket_ids: list[int]) -> str:
@@ -594,22 +615,59 @@ def _cpu_percent(before: dict[str, list[int]], after: dict[str, list[int]]) -> d
 # --- report ---------------------------------------------------------------------------------
 
 
-def _ratios(results: list[WrkResult]) -> dict[str, dict[str, float]]:
-    by_key = {(r.server, r.connections): r for r in results}
+def _summary(results: list[WrkResult]) -> list[dict[str, Any]]:
+    """Per server and concurrency: means over the reps, and each rep's figures."""
+    rows = []
+    for connections in CONNECTIONS:
+        for server in ("floor", "gateway"):
+            runs = [r for r in results if r.server == server and r.connections == connections]
+            rows.append(
+                {
+                    "server": server,
+                    "connections": connections,
+                    "requests_per_s": round(statistics.mean(r.requests_per_s for r in runs), 1),
+                    "p50_ms": round(statistics.mean(r.p50_ms for r in runs), 3),
+                    "p99_ms": round(statistics.mean(r.p99_ms for r in runs), 3),
+                    "requests_per_s_by_rep": [r.requests_per_s for r in runs],
+                    "p50_ms_by_rep": [r.p50_ms for r in runs],
+                    "p99_ms_by_rep": [r.p99_ms for r in runs],
+                    "errors": sum(r.non_2xx + sum(r.socket_errors.values()) for r in runs),
+                    "cpu_percent": {
+                        key: round(statistics.mean(r.cpu_percent[key] for r in runs), 1)
+                        for key in runs[0].cpu_percent
+                    },
+                }
+            )
+    return rows
+
+
+def _ratios(summary: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Gateway over floor per concurrency: req/s (higher is better), latencies (lower is)."""
     ratios = {}
     for connections in CONNECTIONS:
-        gateway, floor = by_key[("gateway", connections)], by_key[("floor", connections)]
+        gateway, floor = (
+            next(
+                row
+                for row in summary
+                if row["server"] == name and row["connections"] == connections
+            )
+            for name in ("gateway", "floor")
+        )
         ratios[f"c{connections}"] = {
-            "requests_per_s": round(gateway.requests_per_s / floor.requests_per_s, 3),
-            "p50": round(gateway.p50_ms / floor.p50_ms, 2),
-            "p99": round(gateway.p99_ms / floor.p99_ms, 2),
+            "requests_per_s": round(gateway["requests_per_s"] / floor["requests_per_s"], 3),
+            "requests_per_s_by_rep": [
+                round(g / f, 3)
+                for g, f in zip(
+                    gateway["requests_per_s_by_rep"], floor["requests_per_s_by_rep"], strict=True
+                )
+            ],
+            "p50": round(gateway["p50_ms"] / floor["p50_ms"], 2),
+            "p99": round(gateway["p99_ms"] / floor["p99_ms"], 2),
         }
     return ratios
 
 
 def _spread(values: list[int]) -> dict[str, float]:
-    if not values:
-        return {}
     return {"min": min(values), "median": statistics.median(values), "max": max(values)}
 
 
@@ -652,35 +710,47 @@ def _write_report(report: dict[str, Any], started: datetime) -> Path:
 
 
 def _markdown(report: dict[str, Any]) -> str:
+    def each(values: list[float], digits: int) -> str:
+        return "/".join(f"{value:.{digits}f}" for value in values)
+
     lines = [
-        "| server | c | req/s | p50 ms | p99 ms | non-2xx | socket errors "
-        "| CPU0 busy % | CPU1 busy % | steal % |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| server | c | req/s mean (each rep) | p50 ms (each rep) | p99 ms (each rep) "
+        "| errors | CPU0 busy % | CPU1 busy % | steal % |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for run in sorted(report["runs"], key=lambda r: (r["connections"], r["server"])):
-        cpu = run["cpu_percent"]
+    for row in report["summary"]:
+        cpu = row["cpu_percent"]
         lines.append(
-            f"| {run['server']} | {run['connections']} | {run['requests_per_s']:.0f} "
-            f"| {run['p50_ms']:.2f} | {run['p99_ms']:.2f} | {run['non_2xx']} "
-            f"| {sum(run['socket_errors'].values())} | {cpu['server_cpu_busy']} "
-            f"| {cpu['load_cpu_busy']} | {cpu['steal']} |"
+            f"| {row['server']} | {row['connections']} "
+            f"| {row['requests_per_s']:.0f} ({each(row['requests_per_s_by_rep'], 0)}) "
+            f"| {each(row['p50_ms_by_rep'], 2)} | {each(row['p99_ms_by_rep'], 1)} "
+            f"| {row['errors']} | {cpu['server_cpu_busy']} | {cpu['load_cpu_busy']} "
+            f"| {cpu['steal']} |"
         )
-    lines.append("")
-    lines.append("| gateway ÷ floor | req/s | p50 | p99 |")
-    lines.append("|---|---|---|---|")
+    lines += [
+        "",
+        "| gateway ÷ floor | req/s (each rep) | p50 | p99 |",
+        "|---|---|---|---|",
+    ]
     for key, ratio in report["ratios"].items():
         lines.append(
-            f"| {key.replace('c', 'c=')} | {ratio['requests_per_s']:.3f} "
+            f"| c={key.removeprefix('c')} | {ratio['requests_per_s']:.3f} "
+            f"({each(ratio['requests_per_s_by_rep'], 3)}) "
             f"| {ratio['p50']:.2f}× | {ratio['p99']:.2f}× |"
         )
     sample = report["sample"]
-    lines.append("")
-    lines.append(
+    lines += [
+        "",
         f"{sample['tickets']} tickets rotated; history items per ticket "
-        f"{sample['history_items']}, body bytes {sample['gateway_body_bytes']}; "
-        f"bodies match floor: {sample['bodies_match_floor']}."
-    )
+        f"{_spread_text(sample['history_items'])}, gateway body bytes "
+        f"{_spread_text(sample['gateway_body_bytes'])}; "
+        f"bodies equal to the floor's: {'yes' if sample['bodies_match_floor'] else 'NO'}.",
+    ]
     return "\n".join(lines)
+
+
+def _spread_text(spread: dict[str, float]) -> str:
+    return f"{spread['min']:g}–{spread['max']:g} (median {spread['median']:g})"
 
 
 if __name__ == "__main__":

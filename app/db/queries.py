@@ -7,10 +7,12 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.db.tables import contracts, subchannels, tickets
+from app.db.tables import contracts, customers, subchannels, tickets
 from app.history.model import (
     OPEN_STATUSES,
     TYPE_RANK,
+    Contract,
+    Customer,
     HistoryFilter,
     ItemType,
     Scope,
@@ -38,7 +40,7 @@ _TICKET_COLUMNS = (
 _TICKETS_WITH_SUBCHANNEL = tickets.outerjoin(
     subchannels, tickets.c.subchannel_id == subchannels.c.id
 )
-_TICKET_KEY = sa.tuple_(tickets.c.created_at, tickets.c.id)
+_ticket_position = sa.tuple_(tickets.c.created_at, tickets.c.id)
 
 
 def _ticket(m: sa.RowMapping) -> Ticket:
@@ -67,6 +69,16 @@ async def tickets_by_ids(connection: AsyncConnection, ids: Sequence[int]) -> dic
     )
     rows = await connection.execute(statement)
     return {row.id: _ticket(row._mapping) for row in rows}
+
+
+async def contracts_by_ids(connection: AsyncConnection, ids: Sequence[str]) -> dict[str, Contract]:
+    rows = await connection.execute(sa.select(contracts).where(contracts.c.id.in_(ids)))
+    return {row.id: Contract(**row._mapping) for row in rows}
+
+
+async def customers_by_ids(connection: AsyncConnection, ids: Sequence[str]) -> dict[str, Customer]:
+    rows = await connection.execute(sa.select(customers).where(customers.c.id.in_(ids)))
+    return {row.id: Customer(**row._mapping) for row in rows}
 
 
 async def contract_ids_of_customers(
@@ -119,11 +131,11 @@ def _window_select(window: TicketWindow) -> sa.Select[tuple[object, ...]]:
         .where(_in_scope(window.scope), *_passing(window.filter))
     )
     if window.after is not None:
-        statement = statement.where(_ticket_bound(window.after) > _TICKET_KEY)
+        statement = statement.where(_ticket_position < _ticket_bound(window.after))
     if window.before is not None:
-        statement = statement.where(_ticket_bound(window.before) < _TICKET_KEY).order_by(
-            tickets.c.created_at.asc(), tickets.c.id.asc()
-        )
+        statement = statement.where(_ticket_position > _ticket_bound(window.before))
+    if window.oldest_first:
+        statement = statement.order_by(tickets.c.created_at.asc(), tickets.c.id.asc())
     else:
         statement = statement.order_by(tickets.c.created_at.desc(), tickets.c.id.desc())
     return statement.limit(window.limit).offset(window.offset or None)

@@ -16,7 +16,16 @@ from app.billing.client import MAX_CONTRACTS_PER_CALL, BillingClient
 from app.db import queries
 from app.db.access import read_connection
 from app.errors import UpstreamError
-from app.history.model import HistoryFilter, HistoryItem, Scope, ScopeCounts, Ticket, TicketWindow
+from app.history.model import (
+    Contract,
+    Customer,
+    HistoryFilter,
+    HistoryItem,
+    Scope,
+    ScopeCounts,
+    Ticket,
+    TicketWindow,
+)
 
 # SQLite caps a compound SELECT at 500 members; 100 pages per statement stays well inside.
 MAX_SQL_BATCH = 100
@@ -38,6 +47,12 @@ class Loaders:
         self.ticket: DataLoader[int, Ticket | None] = DataLoader(
             self._tickets, max_batch_size=MAX_SQL_BATCH
         )
+        self.contract: DataLoader[str, Contract | None] = DataLoader(
+            self._contracts, max_batch_size=MAX_SQL_BATCH
+        )
+        self.customer: DataLoader[str, Customer | None] = DataLoader(
+            self._customers, max_batch_size=MAX_SQL_BATCH
+        )
         self.ticket_window: DataLoader[TicketWindow, list[Ticket]] = DataLoader(
             self._ticket_windows, max_batch_size=MAX_SQL_BATCH
         )
@@ -57,9 +72,24 @@ class Loaders:
             found = await queries.tickets_by_ids(connection, ids)
         return [found.get(ticket_id) for ticket_id in ids]
 
+    async def _contracts(self, ids: Sequence[str]) -> list[Contract | None]:
+        async with read_connection(self._sources.engine) as connection:
+            found = await queries.contracts_by_ids(connection, ids)
+        return [found.get(contract_id) for contract_id in ids]
+
+    async def _customers(self, ids: Sequence[str]) -> list[Customer | None]:
+        async with read_connection(self._sources.engine) as connection:
+            found = await queries.customers_by_ids(connection, ids)
+        return [found.get(customer_id) for customer_id in ids]
+
     async def _ticket_windows(self, windows: Sequence[TicketWindow]) -> list[list[Ticket]]:
         async with read_connection(self._sources.engine) as connection:
-            return await queries.ticket_windows(connection, windows)
+            found = await queries.ticket_windows(connection, windows)
+        # A timeline often links each ticket item to its ticket: those are loaded already.
+        for tickets in found:
+            for ticket in tickets:
+                self.ticket.prime(ticket.id, ticket)
+        return found
 
     async def _scope_counts(self, keys: Sequence[tuple[Scope, HistoryFilter]]) -> list[ScopeCounts]:
         async with read_connection(self._sources.engine) as connection:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from typing import Literal
 
@@ -104,6 +105,33 @@ class Ticket:
 
 
 @dataclass(frozen=True, slots=True)
+class Contract:
+    """An energy contract; its id is also the billing backend's."""
+
+    id: str
+    customer_id: str
+    energy: str
+    status: str
+    product_name: str | None
+    malo_id: str | None
+    grid_operator_name: str | None
+    delivery_address: str | None
+    start_date: date | None
+    end_date: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    id: str
+    firstname: str | None
+    lastname: str | None
+    company: str | None
+    email: str | None
+    phone: str | None
+    address: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Scope:
     """Whose history: a contract's, a customer's, or a lone ticket's (design §6)."""
 
@@ -156,8 +184,8 @@ NO_FILTER = HistoryFilter()
 class TicketWindow:
     """Which tickets of a scope one page needs: an offset slice or a keyset slice.
 
-    `after` selects tickets older than the key (newest first); `before` selects tickets newer
-    than the key, read oldest first. Both are exclusive.
+    `after` selects tickets older than the key, `before` tickets newer than it (both exclusive).
+    Tickets are read newest first, or oldest first when `oldest_first` (for `last` pages).
     """
 
     scope: Scope
@@ -166,6 +194,7 @@ class TicketWindow:
     offset: int = 0
     after: SortKey | None = None
     before: SortKey | None = None
+    oldest_first: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +232,10 @@ class KeysetPage:
     has_next_page: bool
     has_previous_page: bool
     warnings: list[SourceWarning] = field(default_factory=list)
+
+    @property
+    def is_complete(self) -> bool:
+        return not self.warnings
 
 
 @dataclass(frozen=True, slots=True)

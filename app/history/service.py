@@ -11,6 +11,8 @@ from app.history.model import (
     INT32_MAX,
     NO_FILTER,
     OPEN_STATUSES,
+    Contract,
+    Customer,
     HistoryFilter,
     HistoryItem,
     HistoryPage,
@@ -50,6 +52,16 @@ class HistoryService:
             return None
         return await self._loaders.ticket.load(ticket_id)
 
+    async def tickets(self, ticket_ids: list[int]) -> list[Ticket | None]:
+        """Tickets in the order asked, None where unknown."""
+        return list(await asyncio.gather(*(self.find_ticket(i) for i in ticket_ids)))
+
+    async def find_contract(self, contract_id: str) -> Contract | None:
+        return await self._loaders.contract.load(contract_id)
+
+    async def find_customer(self, customer_id: str) -> Customer | None:
+        return await self._loaders.customer.load(customer_id)
+
     async def ticket_history_at_offset(
         self, ticket_id: int, *, offset: int, limit: int
     ) -> HistoryPage:
@@ -88,7 +100,9 @@ class HistoryService:
             if size is not None and not 0 <= size <= MAX_PAGE_SIZE:
                 raise BadUserInput(f"`{name}` must be between 0 and {MAX_PAGE_SIZE}.")
         if request.last is not None:
-            window = TicketWindow(scope, history_filter, request.last + 1, before=request.before)
+            window = TicketWindow(
+                scope, history_filter, request.last + 1, before=request.before, oldest_first=True
+            )
             tickets, (events, warnings) = await asyncio.gather(
                 self._tickets(window), self._events(scope, history_filter)
             )

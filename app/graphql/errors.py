@@ -1,0 +1,50 @@
+"""Every GraphQL error carries a design §8 code; anything unexpected is masked.
+
+Errors without a path are request errors (syntax, validation, limits, variables):
+`BAD_USER_INPUT`. Domain errors keep their code and message. Everything else becomes
+`INTERNAL` with a message that names only the request id.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from app.errors import ErrorCode, GatewayError
+from app.request_context import current_request_id
+
+logger = logging.getLogger(__name__)
+
+
+def coded(error: GraphQLError) -> GraphQLError:
+    original = error.original_error
+    if isinstance(original, GatewayError):
+        code, message = original.code, original.message
+    elif original is None and not error.path:
+        code, message = ErrorCode.BAD_USER_INPUT, error.message
+    else:
+        request_id = current_request_id()
+        logger.error("unexpected error (request id %s)", request_id, exc_info=original or error)
+        code = ErrorCode.INTERNAL
+        message = f"Unexpected error. Quote request id {request_id} when reporting it."
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": code.value},
+    )
+
+
+class CodedErrors(SchemaExtension):
+    """Rewrites the errors of a finished operation (list it first: it must see them last)."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [coded(error) for error in result.errors]

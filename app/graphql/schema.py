@@ -1,0 +1,74 @@
+"""The GraphQL schema: root fields, limits and error handling.
+
+`schema` is the export target of `schema.graphql`
+(`strawberry export-schema app.graphql.schema:schema`); the app serves `build_schema(settings)`,
+the same types with the configured limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import strawberry
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from app.config import Settings
+from app.errors import BadUserInput, NotFound
+from app.graphql.context import Info
+from app.graphql.errors import CodedErrors
+from app.graphql.history_types import DeliveryEvent, GridMessageEvent, TicketEvent
+from app.graphql.types import ContractNode, TicketNode
+
+MAX_TICKETS_PER_QUERY = 100
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A ticket; null with a NOT_FOUND error when there is none.")
+    async def ticket(self, info: Info, id: int) -> TicketNode | None:
+        return TicketNode.of(await info.context.history.ticket(id))
+
+    @strawberry.field(
+        description=f"Up to {MAX_TICKETS_PER_QUERY} tickets in the order asked; null where unknown."
+    )
+    async def tickets(self, info: Info, ids: list[int]) -> list[TicketNode | None]:
+        if len(ids) > MAX_TICKETS_PER_QUERY:
+            raise BadUserInput(f"At most {MAX_TICKETS_PER_QUERY} ids per query.")
+        found = await info.context.history.tickets(ids)
+        return [TicketNode.of(ticket) if ticket is not None else None for ticket in found]
+
+    @strawberry.field(description="A contract; null with a NOT_FOUND error when there is none.")
+    async def contract(self, info: Info, id: strawberry.ID) -> ContractNode | None:
+        found = await info.context.history.find_contract(str(id))
+        if found is None:
+            raise NotFound(f"Contract {id} does not exist.")
+        return ContractNode.of(found)
+
+
+HISTORY_ITEM_TYPES = [TicketEvent, GridMessageEvent, DeliveryEvent]
+
+schema = strawberry.Schema(query=Query, types=HISTORY_ITEM_TYPES)
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        CodedErrors,
+        lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+    ]
+    if not settings.introspection:
+        extensions.append(DisableIntrospection)
+    return strawberry.Schema(
+        query=Query,
+        types=HISTORY_ITEM_TYPES,
+        config=StrawberryConfig(disable_field_suggestions=True),
+        extensions=extensions,
+    )
