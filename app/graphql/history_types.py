@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
-from collections.abc import Awaitable, Callable
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Protocol
 
 import strawberry
+from strawberry.types.nodes import SelectedField, Selection
 
 from app.errors import ErrorCode
 from app.graphql.context import Info
@@ -175,19 +177,24 @@ class HistoryConnection:
     )
     missing_sources: list[Source]
     warnings: list[SourceWarning]
-    totals: strawberry.Private[Callable[[], Awaitable[HistoryTotals]]]
+    totals: strawberry.Private[HistoryTotals | None]  # computed when the query selects them
 
     @strawberry.field
     def nodes(self) -> list[HistoryEntry]:
         return [edge.node for edge in self.edges]
 
     @strawberry.field(description="Items of the whole history that this answer could see.")
-    async def total_count(self) -> int:
-        return (await self.totals()).total
+    def total_count(self) -> int:
+        return self._totals().total
 
     @strawberry.field(description="Open or pending tickets, other than the ticket asked about.")
-    async def opened_ticket_count(self) -> int:
-        return (await self.totals()).opened_tickets
+    def opened_ticket_count(self) -> int:
+        return self._totals().opened_tickets
+
+    def _totals(self) -> HistoryTotals:
+        if self.totals is None:
+            raise RuntimeError("totals are computed whenever a query selects them")
+        return self.totals
 
 
 class HistorySubject(Protocol):
@@ -224,7 +231,15 @@ async def resolve_history(
         last=last,
         before=decode_cursor(before, bound_to, "before"),
     )
-    page = await service.keyset_page(scope, history_filter, request)
+    if _selects(info.selected_fields[0].selections, {"totalCount", "openedTicketCount"}):
+        # Counted together with the page, so the counts of every history asked in the same
+        # query share one statement, whatever each history waits for afterwards.
+        page, totals = await asyncio.gather(
+            service.keyset_page(scope, history_filter, request),
+            service.totals(scope, history_filter, anchor),
+        )
+    else:
+        page, totals = await service.keyset_page(scope, history_filter, request), None
     edges = [
         HistoryEdge(cursor=encode_cursor(item.sort_key, bound_to), node=as_entry(item))
         for item in page.items
@@ -245,5 +260,15 @@ async def resolve_history(
             )
             for w in page.warnings
         ],
-        totals=lambda: service.totals(scope, history_filter, anchor),
+        totals=totals,
+    )
+
+
+def _selects(selections: Sequence[Selection], names: set[str]) -> bool:
+    """Whether one of the named fields is selected at this level, through fragments too."""
+    return any(
+        selection.name in names
+        if isinstance(selection, SelectedField)
+        else _selects(selection.selections, names)
+        for selection in selections
     )

@@ -59,8 +59,8 @@ class Loaders:
         self.scope_counts: DataLoader[tuple[Scope, HistoryFilter], ScopeCounts] = DataLoader(
             self._scope_counts, max_batch_size=MAX_SQL_BATCH
         )
-        self.customer_contracts: DataLoader[str, list[str]] = DataLoader(
-            self._customer_contracts, max_batch_size=MAX_SQL_BATCH
+        self.scope_contracts: DataLoader[Scope, list[str]] = DataLoader(
+            self._scope_contracts, max_batch_size=MAX_SQL_BATCH
         )
         self.contract_events: DataLoader[str, tuple[HistoryItem, ...]] = DataLoader(
             self._contract_events,  # type: ignore[arg-type]  # exceptions as values are allowed
@@ -95,10 +95,21 @@ class Loaders:
         async with read_connection(self._sources.engine) as connection:
             return await queries.scope_counts(connection, keys)
 
-    async def _customer_contracts(self, customer_ids: Sequence[str]) -> list[list[str]]:
-        async with read_connection(self._sources.engine) as connection:
-            found = await queries.contract_ids_of_customers(connection, customer_ids)
-        return [found[customer_id] for customer_id in customer_ids]
+    async def _scope_contracts(self, scopes: Sequence[Scope]) -> list[list[str]]:
+        """The contracts whose billing events belong to each scope.
+
+        Every scope goes through this one loader, even a contract's, which needs no SQL: so the
+        billing calls of all scopes asked together start together, as one batch.
+        """
+        customer_ids = [scope.key for scope in scopes if scope.kind == "customer"]
+        of_customer: dict[str, list[str]] = {}
+        if customer_ids:
+            async with read_connection(self._sources.engine) as connection:
+                of_customer = await queries.contract_ids_of_customers(connection, customer_ids)
+        return [
+            [scope.key] if scope.kind == "contract" else of_customer.get(scope.key, [])
+            for scope in scopes
+        ]
 
     async def _contract_events(
         self, contract_ids: Sequence[str]

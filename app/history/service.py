@@ -129,20 +129,13 @@ class HistoryService:
     async def _tickets(self, window: TicketWindow) -> list[HistoryItem]:
         return [ticket.as_item() for ticket in await self._loaders.ticket_window.load(window)]
 
-    async def _contract_ids(self, scope: Scope) -> list[str]:
-        if scope.kind == "contract":
-            return [scope.key]
-        if scope.kind == "customer":
-            return await self._loaders.customer_contracts.load(scope.key)
-        return []
-
     async def _events(
         self, scope: Scope, history_filter: HistoryFilter
     ) -> tuple[list[HistoryItem], list[SourceWarning]]:
         """The scope's billing events passing the filter, newest first, or why there are none."""
         if not history_filter.wants_events:
             return [], []
-        contract_ids = await self._contract_ids(scope)
+        contract_ids = await self._loaders.scope_contracts.load(scope)
         if not contract_ids:
             return [], []
         try:
