@@ -51,6 +51,7 @@ def _banner(summary: SeedSummary, port: int) -> str:
         f"history-gateway demo: {summary.customers} customers, {summary.contracts} contracts, "
         f"{summary.tickets} tickets in ./var/demo.db\n"
         f"billing simulator  http://{HOST}:{port + 1}\n"
+        f"GraphiQL           {base}/graphql\n"
         f"OpenAPI document   {base}/openapi.json\n"
         f"ticket histories:\n{samples}\n"
         "Ctrl-C stops both."

@@ -3,7 +3,7 @@
   "use strict";
   var defaultQuery = [
     "# A ticket's timeline: its tickets and its contract's billing events, newest first.",
-    "query TicketHistory($id: Int!, $after: String) {",
+    "query TicketHistory($id: Int! = 1, $after: String) {",
     "  ticket(id: $id) {",
     "    id",
     "    subject",
@@ -34,7 +34,7 @@
     React.createElement(GraphiQL, {
       fetcher: fetcher,
       defaultQuery: defaultQuery,
-      defaultVariables: JSON.stringify({ id: 1 }, null, 2),
+      variables: JSON.stringify({ id: 1 }, null, 2),
       defaultEditorToolsVisibility: true,
     })
   );
