@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -227,3 +228,55 @@ async def test_unexpected_errors_are_masked(
             }
         ],
     }
+
+
+async def test_filter_times_far_outside_stored_times_select_all_or_nothing(
+    scratch: Deployment, billing: BillingAdmin, mixed_history: int
+) -> None:
+    everything = await post(
+        scratch.client, FILTERED, {"id": mixed_history, "filter": {"since": "0001-01-01T00:00:00Z"}}
+    )
+    nothing = await post(
+        scratch.client, FILTERED, {"id": mixed_history, "filter": {"since": "9999-01-01T00:00:00Z"}}
+    )
+
+    assert everything.json()["data"]["ticket"]["history"]["totalCount"] == 5
+    assert nothing.json()["data"]["ticket"]["history"] == {"totalCount": 0, "nodes": []}
+
+
+async def test_one_billing_call_per_100_contracts(
+    scratch: Deployment, factory: Factory, billing: BillingAdmin
+) -> None:
+    tickets = []
+    for _ in range(60):
+        customer = await factory.customer()
+        for _ in range(2):
+            await factory.contract(customer)
+        tickets.append(await factory.ticket(customer_id=customer))
+
+    response = await post(
+        scratch.client,
+        "query($ids: [Int!]!) { tickets(ids: $ids) { history(first: 1) { isComplete } } }",
+        {"ids": tickets},
+    )
+
+    assert all(t["history"]["isComplete"] for t in response.json()["data"]["tickets"])
+    assert response.headers["X-Billing-Calls"] == "2"  # 120 contracts
+    assert await billing.requests_received() == 2
+
+
+async def test_database_outage_nulls_the_field_with_service_unavailable(
+    backend: str, billing_url: str, tmp_path: Path, billing: BillingAdmin
+) -> None:
+    url = (
+        f"sqlite+aiosqlite:///{tmp_path}/missing-dir/helpdesk.db"
+        if backend == "sqlite"
+        else "postgresql+asyncpg://postgres@127.0.0.1:1/helpdesk"
+    )
+    async with serving(create_app(gateway_settings(url, billing_url))) as client:
+        response = await post(client, "{ ticket(id: 1) { id } }")
+
+    assert response.status_code == 200
+    assert response.json()["data"] == {"ticket": None}
+    assert response.json()["errors"][0]["extensions"] == {"code": "SERVICE_UNAVAILABLE"}
+    assert response.json()["errors"][0]["message"] == "The helpdesk database is unavailable."

@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from app.graphql.cursors import binding, encode_cursor
+from app.history.model import NO_FILTER, Scope
 from tests.conftest import Deployment
 from tests.support.billing_admin import BillingAdmin
 from tests.support.factories import Factory, event
@@ -209,3 +211,32 @@ async def test_newer_items_do_not_shift_later_pages_and_older_ones_appear(
     full = await data_of(scratch.client, WHOLE_HISTORY, {"id": anchor})
     by_id = {n["id"]: n for n in full["ticket"]["history"]["nodes"]}
     assert by_id[new[0]]["ticketId"] == behind
+
+
+async def test_cursors_beyond_either_end_give_empty_or_edge_pages(
+    scratch: Deployment, factory: Factory, ticket_with_history: int
+) -> None:
+    ticket = await scratch.client.get(f"/api/mind/ticket/{ticket_with_history}/history")
+    assert ticket.status_code == 200
+    whole = node_ids(await page(scratch, ticket_with_history, first=100))
+    contract = (
+        await data_of(
+            scratch.client, "query($id: Int!) { ticket(id: $id) { contract { id } } }",
+            {"id": ticket_with_history},
+        )
+    )["ticket"]["contract"]["id"]  # fmt: skip
+    bound_to = binding(Scope("contract", contract), NO_FILTER)
+    oldest_possible = encode_cursor((-(2**31), 0, 0), bound_to)
+    newest_possible = encode_cursor((2**31 - 1, 2, 2**31 - 1), bound_to)
+    overflowing = encode_cursor((2**40, 2, 1), bound_to)
+
+    nothing_older = await page(scratch, ticket_with_history, first=5, after=oldest_possible)
+    all_older = await page(scratch, ticket_with_history, first=5, after=newest_possible)
+    newest = await page(scratch, ticket_with_history, last=3, before=oldest_possible)
+    refused = await post(scratch.client, PAGE, {"id": ticket_with_history, "after": overflowing})
+
+    assert nothing_older["edges"] == []
+    assert nothing_older["pageInfo"]["hasNextPage"] is False
+    assert node_ids(all_older) == whole[:5]
+    assert node_ids(newest) == whole[-3:]
+    assert refused.json()["errors"][0]["message"] == "`after` is not a valid cursor."

@@ -141,21 +141,28 @@ def _window_select(window: TicketWindow) -> sa.Select[tuple[object, ...]]:
     return statement.limit(window.limit).offset(window.offset or None)
 
 
+def ticket_windows_statement(
+    windows: Sequence[TicketWindow],
+) -> sa.Select[tuple[object, ...]] | sa.CompoundSelect[tuple[object, ...]] | None:
+    """One statement for the tickets of many pages (None when no page wants tickets)."""
+    members = [
+        sa.select(sa.literal_column(str(n)).label("window_no"), _window_select(window).subquery())
+        for n, window in enumerate(windows)
+        if window.filter.wants_tickets
+    ]
+    if not members:
+        return None
+    return members[0] if len(members) == 1 else sa.union_all(*members)
+
+
 async def ticket_windows(
     connection: AsyncConnection, windows: Sequence[TicketWindow]
 ) -> list[list[Ticket]]:
     """The tickets of many pages in one statement: one index range scan per page."""
-    wanted = [n for n, window in enumerate(windows) if window.filter.wants_tickets]
     found: list[list[Ticket]] = [[] for _ in windows]
-    if not wanted:
+    statement = ticket_windows_statement(windows)
+    if statement is None:
         return found
-    members = [
-        sa.select(
-            sa.literal_column(str(n)).label("window_no"), _window_select(windows[n]).subquery()
-        )
-        for n in wanted
-    ]
-    statement = members[0] if len(members) == 1 else sa.union_all(*members)
     for row in await connection.execute(statement):
         found[row.window_no].append(_ticket(row._mapping))
     return found

@@ -11,7 +11,7 @@ import binascii
 import hashlib
 
 from app.errors import BadUserInput
-from app.history.model import HistoryFilter, Scope, SortKey
+from app.history.model import INT32_MAX, TYPE_RANK, HistoryFilter, Scope, SortKey
 
 _VERSION = "h1"
 
@@ -48,4 +48,9 @@ def decode_cursor(cursor: str | None, bound_to: str, argument: str) -> SortKey |
         raise BadUserInput(f"`{argument}` is not a valid cursor.") from None
     if version != _VERSION or fingerprint != bound_to:
         raise BadUserInput(f"`{argument}` is a cursor of another history or filter.")
+    if (
+        not all(-INT32_MAX - 1 <= part <= INT32_MAX for part in key)
+        or key[1] not in TYPE_RANK.values()
+    ):
+        raise BadUserInput(f"`{argument}` is not a valid cursor.")
     return key

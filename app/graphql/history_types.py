@@ -16,6 +16,7 @@ from app.errors import ErrorCode
 from app.graphql.context import Info
 from app.graphql.cursors import binding, decode_cursor, encode_cursor
 from app.history.model import (
+    INT32_MAX,
     NO_FILTER,
     HistoryFilter,
     HistoryItem,
@@ -35,10 +36,11 @@ def as_datetime(unix_seconds: int) -> datetime:
 
 
 def as_unix_seconds(moment: datetime) -> int:
-    """Unix seconds of a DateTime argument; one without a zone is taken as UTC."""
+    """Unix seconds of a DateTime argument, one without a zone taken as UTC, clamped to the
+    range stored times have (a bound beyond it selects all or nothing, as it would anyway)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp())
+    return max(-INT32_MAX - 1, min(INT32_MAX, int(moment.timestamp())))
 
 
 # The domain's item types, exposed as they are: the GraphQL enum is the same class.
