@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -117,6 +118,14 @@ async def world_deployment(
         await engine.dispose()
         async with _deploy(url, billing_url) as deployment:
             yield deployment, summary
+
+
+@pytest.fixture
+def unreachable_database_url(backend: str, tmp_path: Path) -> str:
+    """A database URL of the backend under test that no server answers."""
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/missing-dir/helpdesk.db"
+    return "postgresql+asyncpg://postgres@127.0.0.1:1/helpdesk"
 
 
 @pytest.fixture

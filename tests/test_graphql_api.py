@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -266,14 +265,10 @@ async def test_one_billing_call_per_100_contracts(
 
 
 async def test_database_outage_nulls_the_field_with_service_unavailable(
-    backend: str, billing_url: str, tmp_path: Path, billing: BillingAdmin
+    unreachable_database_url: str, billing_url: str, billing: BillingAdmin
 ) -> None:
-    url = (
-        f"sqlite+aiosqlite:///{tmp_path}/missing-dir/helpdesk.db"
-        if backend == "sqlite"
-        else "postgresql+asyncpg://postgres@127.0.0.1:1/helpdesk"
-    )
-    async with serving(create_app(gateway_settings(url, billing_url))) as client:
+    settings = gateway_settings(unreachable_database_url, billing_url)
+    async with serving(create_app(settings)) as client:
         response = await post(client, "{ ticket(id: 1) { id } }")
 
     assert response.status_code == 200

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from app.deps import history_service
@@ -117,14 +115,10 @@ async def test_unexpected_errors_are_masked_with_the_request_id(
 
 
 async def test_unreachable_database_is_503_service_unavailable(
-    backend: str, billing_url: str, tmp_path: Path, billing: BillingAdmin
+    unreachable_database_url: str, billing_url: str, billing: BillingAdmin
 ) -> None:
-    url = (
-        f"sqlite+aiosqlite:///{tmp_path}/missing-dir/helpdesk.db"
-        if backend == "sqlite"
-        else "postgresql+asyncpg://postgres@127.0.0.1:1/helpdesk"
-    )
-    async with serving(create_app(gateway_settings(url, billing_url))) as client:
+    settings = gateway_settings(unreachable_database_url, billing_url)
+    async with serving(create_app(settings)) as client:
         response = await client.get("/api/mind/ticket/1/history")
 
     assert response.status_code == 503
