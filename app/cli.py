@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import sys
 from collections.abc import Sequence
 
 import uvicorn
 
+from app.auth.agents import create_agent
+from app.auth.tokens import issue_token, revoke_token
 from app.billing.simulator.server import add_simulator_arguments, run_simulator
 from app.config import ConfigurationError, Settings, load_settings
 from app.db.engine import create_engine
@@ -33,6 +36,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_simulator(args)
         elif args.command == "export-schema":
             print(schema.as_str())
+        elif args.command == "create-agent":
+            password = args.password or _new_password()
+            asyncio.run(_create_agent(load_settings(), args.email, args.name, password))
+        elif args.command == "create-token":
+            asyncio.run(_create_token(load_settings(), args.email, args.name))
+        elif args.command == "revoke-token":
+            asyncio.run(_revoke_token(load_settings(), args.id))
     except ConfigurationError as error:
         print("\n".join(error.lines), file=sys.stderr)
         return 2
@@ -70,15 +80,65 @@ def _parser() -> argparse.ArgumentParser:
     add_simulator_arguments(simulator)
 
     commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
+
+    agent = commands.add_parser("create-agent", help="add an agent who can log in")
+    agent.add_argument("--email", required=True)
+    agent.add_argument("--name", required=True)
+    agent.add_argument("--password", help="prompted for when absent")
+
+    token = commands.add_parser("create-token", help="issue an API token (printed once)")
+    token.add_argument("--email", required=True, help="the agent the token acts as")
+    token.add_argument("--name", required=True, help="what the token is for")
+
+    revoke = commands.add_parser("revoke-token", help="revoke an API token by its id")
+    revoke.add_argument("id", type=int)
     return parser
 
 
 def _serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
-    # Settings were validated above; each worker process reads the same environment again.
-    del settings
+    # Checked here for one clear line; each worker process reads the same environment again.
+    settings.check_serving()
     uvicorn.run(
         "app.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
     )
+
+
+def _new_password() -> str:
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Password again: "):
+        raise SystemExit("the passwords differ")
+    return first
+
+
+async def _create_agent(settings: Settings, email: str, name: str, password: str) -> None:
+    engine = create_engine(settings)
+    try:
+        agent = await create_agent(engine, email=email, name=name, password=password)
+    finally:
+        await engine.dispose()
+    print(f"agent {agent.id} <{agent.email}> created")
+
+
+async def _create_token(settings: Settings, email: str, name: str) -> None:
+    engine = create_engine(settings)
+    try:
+        issued = await issue_token(engine, email=email, name=name)
+    except LookupError as error:
+        raise SystemExit(str(error)) from None
+    finally:
+        await engine.dispose()
+    print(f"token {issued.id} (shown once, store it now): {issued.token}")
+
+
+async def _revoke_token(settings: Settings, token_id: int) -> None:
+    engine = create_engine(settings)
+    try:
+        revoked = await revoke_token(engine, token_id)
+    finally:
+        await engine.dispose()
+    if not revoked:
+        raise SystemExit(f"no active token {token_id}")
+    print(f"token {token_id} revoked")
 
 
 async def _seed(settings: Settings, *, customers: int, seed: int) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEMO_BILLING_API_KEY = "demo-billing-key"
 
@@ -28,6 +28,19 @@ class Settings(BaseSettings):
     billing_max_response_bytes: Annotated[int, Field(ge=1024)] = 5 * 1024 * 1024
 
     debug_counters: bool = False
+
+    session_secrets: Annotated[list[str], NoDecode] = []
+    session_store: Literal["sql", "redis"] = "sql"
+    session_user_key: str = "passport.user"
+    session_cookie_name: str = "connect.sid"
+    session_table: str = "session"
+    session_redis_prefix: str = "sess:"
+    session_ttl_seconds: Annotated[int, Field(ge=60)] = 86_400
+    cookie_secure: bool = True
+    redis_url: str | None = None
+    cors_origins: Annotated[list[str], NoDecode] = []
+    login_max_failures: Annotated[int, Field(ge=1)] = 5
+    login_window_seconds: Annotated[int, Field(ge=1)] = 900
 
     graphiql: bool = True
     introspection: bool = True
@@ -55,11 +68,48 @@ class Settings(BaseSettings):
             raise ValueError("only sqlite and postgresql databases are supported")
         return f"{drivers[scheme]}://{rest}"
 
+    @field_validator("session_secrets", "cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("session_secrets")
+    @classmethod
+    def _strong_secrets(cls, secrets: list[str]) -> list[str]:
+        if any(len(secret.encode()) < 32 for secret in secrets):
+            raise ValueError("every secret must be at least 32 bytes long")
+        return secrets
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _explicit_origins(cls, origins: list[str]) -> list[str]:
+        if "*" in origins:
+            raise ValueError("list the allowed origins: '*' would share credentials with anyone")
+        return origins
+
+    @model_validator(mode="after")
+    def _redis_store_needs_redis(self) -> Settings:
+        if self.session_store == "redis" and not self.redis_url:
+            raise ValueError("SESSION_STORE=redis needs REDIS_URL")
+        return self
+
     @model_validator(mode="after")
     def _graphiql_needs_introspection(self) -> Settings:
         if self.graphiql and not self.introspection:
             raise ValueError("GRAPHIQL=true needs INTROSPECTION=true (GraphiQL reads the schema)")
         return self
+
+    def check_serving(self) -> None:
+        """What serving needs beyond what migrating or seeding does."""
+        if not self.session_secrets:
+            raise ConfigurationError(
+                [
+                    "configuration error: SESSION_SECRETS: required to serve "
+                    "(comma-separated, each at least 32 bytes; the first signs)"
+                ]
+            )
 
     @property
     def is_sqlite(self) -> bool:

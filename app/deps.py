@@ -1,16 +1,23 @@
 """The only reader of the app's lifespan state, and the per-request dependencies built on it.
 
-`history_service` is where a request becomes a reader of history: authentication plugs in here,
-so the REST shim and GraphQL share it.
+Every data route depends on `history_service`, which depends on `current_agent`: a request
+without a valid session or API token never reaches a source.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
 import httpx
-from fastapi import Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from redis.asyncio import Redis
 
+from app.auth.agents import Agent
+from app.auth.authenticate import Authenticator
+from app.auth.stores import SessionStore
+from app.auth.throttle import Throttle
 from app.config import Settings
 from app.history.loaders import Loaders, Sources
 from app.history.service import HistoryService
@@ -23,6 +30,10 @@ class Resources:
     settings: Settings
     sources: Sources
     http: httpx.AsyncClient
+    redis: Redis | None
+    sessions: SessionStore
+    authenticator: Authenticator
+    login_throttle: Throttle
 
 
 def resources(request: Request) -> Resources:
@@ -30,9 +41,27 @@ def resources(request: Request) -> Resources:
     return found
 
 
-async def history_service(request: Request) -> HistoryService:
+# Declared for the OpenAPI document; the raw headers are read with express-session's rules.
+_session_cookie = APIKeyCookie(
+    name="connect.sid", auto_error=False, description="The express-session cookie."
+)
+_api_token = HTTPBearer(auto_error=False, description="An API token from `create-token`.")
+
+
+async def current_agent(
+    request: Request,
+    _cookie: Annotated[str | None, Security(_session_cookie)],
+    _token: Annotated[HTTPAuthorizationCredentials | None, Security(_api_token)],
+) -> Agent:
+    """The agent behind the request's API token or session cookie (401 otherwise)."""
+    return await resources(request).authenticator.agent(request.headers)
+
+
+async def history_service(
+    request: Request, agent: Annotated[Agent, Depends(current_agent)]
+) -> HistoryService:
     """A history service with fresh loaders, built inside the running loop for this request.
 
     It is async so that FastAPI runs it on the event loop, never in a worker thread.
     """
-    return HistoryService(Loaders(resources(request).sources))
+    return HistoryService(Loaders(resources(request).sources, agent.id), viewer=agent)

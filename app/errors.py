@@ -45,8 +45,28 @@ class BadUserInput(GatewayError):
     code = ErrorCode.BAD_USER_INPUT
 
 
+class Unauthenticated(GatewayError):
+    """No, a forged, an expired or an unknown session or token; or an inactive agent.
+
+    One message for every cause, so an answer does not tell them apart.
+    """
+
+    code = ErrorCode.UNAUTHENTICATED
+
+    def __init__(self, message: str = "A valid session or API token is required.") -> None:
+        super().__init__(message)
+
+
 class NotFound(GatewayError):
     code = ErrorCode.NOT_FOUND
+
+
+class RateLimited(GatewayError):
+    code = ErrorCode.RATE_LIMITED
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ServiceUnavailable(GatewayError):

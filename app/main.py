@@ -2,58 +2,51 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
-from app.billing.client import BillingClient, build_http_client
 from app.config import Settings, load_settings
-from app.db.engine import create_engine
-from app.deps import Resources
-from app.graphql.graphiql import router as graphiql_router
 from app.graphql.router import create_graphql_router
-from app.history.loaders import Sources
+from app.http_errors import install_error_handlers
+from app.lifespan import lifespan_for
 from app.ops.body_limit import BodyLimitMiddleware
 from app.ops.request_id import RequestContextMiddleware
-from app.rest.errors import install_error_handlers
+from app.rest.auth_routes import router as auth_router
 from app.rest.routes import router as rest_router
+from app.web.pages import router as pages_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings)
-        http = build_http_client(settings)
-        app.state.resources = Resources(
-            settings=settings,
-            sources=Sources(engine=engine, billing=BillingClient(http, settings)),
-            http=http,
-        )
-        try:
-            yield
-        finally:
-            await http.aclose()
-            await engine.dispose()
-
+    settings.check_serving()
     app = FastAPI(
         title="history-gateway",
         summary="A customer's tickets and energy-contract events as one timeline.",
         version="0.1.0",
-        lifespan=lifespan,
+        lifespan=lifespan_for(settings),
         # FastAPI's docs pages load their assets from a CDN; the gateway serves no such page.
         docs_url=None,
         redoc_url=None,
     )
     app.include_router(rest_router)
+    app.include_router(auth_router)
     app.include_router(create_graphql_router(settings))
-    app.include_router(graphiql_router)
+    app.include_router(pages_router)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "Authorization", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "X-Total-Count", "Link"],
+            max_age=600,
+        )
     app.add_middleware(RequestContextMiddleware, expose_counters=settings.debug_counters)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

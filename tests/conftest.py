@@ -6,6 +6,8 @@ Two databases per backend: `scratch`, where tests write exactly the rows they re
 
 from __future__ import annotations
 
+import itertools
+import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,7 +18,10 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from starlette.types import ASGIApp
 
+from app.auth.agents import Agent, create_agent
+from app.auth.tokens import issue_token
 from app.billing.simulator.app import SimulatorConfig, create_simulator_app
 from app.config import Settings
 from app.db.engine import create_engine
@@ -54,11 +59,23 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @dataclass
 class Deployment:
-    """A migrated database with a gateway app serving it."""
+    """A migrated database with a gateway app serving it, and a client logged in to it.
+
+    `client` sends the API token of `agent`; `anonymous` sends no credentials.
+    """
 
     database_url: str
     engine: AsyncEngine
     client: httpx.AsyncClient
+    anonymous: httpx.AsyncClient
+    agent: Agent
+    token: str
+
+
+EXPRESS_FIXTURES = json.loads(
+    (Path(__file__).parent / "fixtures" / "express-session.json").read_text()
+)
+SESSION_SECRETS: list[str] = EXPRESS_FIXTURES["secrets"]
 
 
 def gateway_settings(database_url: str, billing_url: str, **overrides: object) -> Settings:
@@ -67,21 +84,38 @@ def gateway_settings(database_url: str, billing_url: str, **overrides: object) -
         "billing_url": billing_url,
         "debug_counters": True,
         "billing_deadline_seconds": 1.0,
+        "session_secrets": SESSION_SECRETS,
+        "cookie_secure": False,
     }
     return Settings(**(values | overrides))  # type: ignore[arg-type]
 
 
+def client_of(app: ASGIApp, token: str | None = None) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+        base_url="http://gateway.test",
+        headers={"Authorization": f"Bearer {token}"} if token else None,
+    )
+
+
 @asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def serving(app: FastAPI, token: str | None = None) -> AsyncIterator[httpx.AsyncClient]:
     """A client talking to a gateway app, its lifespan running."""
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app, raise_app_exceptions=False),
-            base_url="http://gateway.test",
-        ) as client,
-    ):
+    async with LifespanManager(app) as manager, client_of(manager.app, token) as client:
         yield client
+
+
+async def new_agent(engine: AsyncEngine, **overrides: str) -> tuple[Agent, str]:
+    """An agent with a password and an API token."""
+    n = next(_agents)
+    values = {"email": f"agent{n}@example.org", "name": f"Agent {n}", "password": AGENT_PASSWORD}
+    agent = await create_agent(engine, **(values | overrides))
+    issued = await issue_token(engine, email=agent.email, name="tests")
+    return agent, issued.token
+
+
+_agents = itertools.count(1)
+AGENT_PASSWORD = "correct horse battery staple"
 
 
 @asynccontextmanager
@@ -89,8 +123,14 @@ async def _deploy(database_url: str, billing_url: str) -> AsyncIterator[Deployme
     await upgrade(database_url)
     engine = create_async_engine(database_url)
     try:
-        async with serving(create_app(gateway_settings(database_url, billing_url))) as client:
-            yield Deployment(database_url, engine, client)
+        agent, token = await new_agent(engine)
+        app = create_app(gateway_settings(database_url, billing_url))
+        async with (
+            LifespanManager(app) as manager,
+            client_of(manager.app, token) as client,
+            client_of(manager.app) as anonymous,
+        ):
+            yield Deployment(database_url, engine, client, anonymous, agent, token)
     finally:
         await engine.dispose()
 

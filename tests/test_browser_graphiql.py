@@ -1,5 +1,5 @@
-"""GraphiQL in a real browser: Debian's Chromium, driven by Playwright, loads it offline and runs
-its default query against a seeded world."""
+"""A person in a real browser (Debian's Chromium, driven by Playwright): sent to the login page,
+logs in, lands in GraphiQL, served offline, and runs its default query against a seeded world."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from playwright.async_api import async_playwright, expect
 
 from app.main import create_app
 from app.world.seeder import SeedSummary
-from tests.conftest import Deployment, gateway_settings
+from tests.conftest import AGENT_PASSWORD, Deployment, gateway_settings
 from tests.support.billing_admin import BillingAdmin
 from tests.support.servers import serve_in_thread
 
@@ -52,7 +52,16 @@ async def test_graphiql_runs_its_default_query(
                     else requests_outside.append(request.url)
                 ),
             )
+            page.set_default_timeout(10_000)
             await page.goto(f"{base_url}/graphql")
+            await expect(page).to_have_url(f"{base_url}/login?next=/graphql")
+            await page.get_by_label("Email").fill(deployment.agent.email)
+            await page.get_by_label("Password").fill("wrong")
+            await page.get_by_role("button", name="Log in").click()
+            await expect(page.get_by_role("alert")).to_have_text("Wrong email or password.")
+            await page.get_by_label("Password").fill(AGENT_PASSWORD)
+            await page.get_by_role("button", name="Log in").click()
+            await expect(page).to_have_url(f"{base_url}/graphql")
             await page.locator(".graphiql-execute-button").click()
             response = page.locator(".graphiql-response")
             # The editor renders only the lines in view: the top of the answer.

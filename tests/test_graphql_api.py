@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from app.deps import history_service
+from app.auth.agents import Agent
+from app.deps import current_agent, history_service
 from app.main import create_app
 from tests.conftest import Deployment, gateway_settings, serving
 from tests.support.billing_admin import BillingAdmin
@@ -208,7 +209,7 @@ async def test_unexpected_errors_are_masked(
 
     app = create_app(gateway_settings(scratch.database_url, billing_url))
     app.dependency_overrides[history_service] = Exploding
-    async with serving(app) as client:
+    async with serving(app, scratch.token) as client:
         response = await client.post(
             "/graphql",
             json={"query": f"{{ ticket(id: {ticket}) {{ id }} }}"},
@@ -264,11 +265,13 @@ async def test_one_billing_call_per_100_contracts(
     assert await billing.requests_received() == 2
 
 
-async def test_database_outage_nulls_the_field_with_service_unavailable(
+async def test_database_outage_after_login_nulls_the_field_with_service_unavailable(
     unreachable_database_url: str, billing_url: str, billing: BillingAdmin
 ) -> None:
-    settings = gateway_settings(unreachable_database_url, billing_url)
-    async with serving(create_app(settings)) as client:
+    app = create_app(gateway_settings(unreachable_database_url, billing_url))
+    # The database goes away between authenticating the request and answering it.
+    app.dependency_overrides[current_agent] = lambda: Agent(1, "a@example.org", "A")
+    async with serving(app) as client:
         response = await post(client, "{ ticket(id: 1) { id } }")
 
     assert response.status_code == 200

@@ -72,8 +72,9 @@ async def test_timelines_of_many_tickets_cost_a_constant_number_of_statements(
 
     statements, billing_calls, tickets = await costs(deployment, ids)
 
-    # tickets by id, history windows, counts, customers' contracts, linked contracts
-    assert statements == 5
+    # the API token, tickets by id, history windows, counts, customers' contracts,
+    # linked contracts, and the access log's one insert
+    assert statements == 7
     assert billing_calls == 1
     assert await billing.requests_received() == 1
     assert [ticket["id"] for ticket in tickets] == ids

@@ -103,7 +103,7 @@ async def test_unexpected_errors_are_masked_with_the_request_id(
 
     app = create_app(gateway_settings(scratch.database_url, billing_url))
     app.dependency_overrides[history_service] = Exploding
-    async with serving(app) as client:
+    async with serving(app, scratch.token) as client:
         response = await client.get(
             f"/api/mind/ticket/{ticket}/history", headers={"X-Request-ID": "trace-1"}
         )
@@ -118,7 +118,7 @@ async def test_unreachable_database_is_503_service_unavailable(
     unreachable_database_url: str, billing_url: str, billing: BillingAdmin
 ) -> None:
     settings = gateway_settings(unreachable_database_url, billing_url)
-    async with serving(create_app(settings)) as client:
+    async with serving(create_app(settings), token="any-token") as client:
         response = await client.get("/api/mind/ticket/1/history")
 
     assert response.status_code == 503
@@ -135,7 +135,7 @@ async def test_unreachable_billing_backend_degrades_to_a_partial_answer(
     ticket = await factory.ticket(contract_id=contract, customer_id=customer)
 
     settings = gateway_settings(scratch.database_url, "http://127.0.0.1:1")
-    async with serving(create_app(settings)) as client:
+    async with serving(create_app(settings), scratch.token) as client:
         response = await client.get(f"/api/mind/ticket/{ticket}/history")
 
     assert response.status_code == 200

@@ -194,8 +194,9 @@ async def test_counters_show_a_constant_number_of_statements_and_one_billing_cal
 
     response = await scratch.client.get(f"/api/mind/ticket/{anchor}/history")
 
-    # ticket, page, counts and the customer's contracts; one billing call for all contracts
-    assert response.headers["X-SQL-Statements"] == "4"
+    # API token, ticket, page, counts, the customer's contracts and the access log's insert;
+    # one billing call for all contracts
+    assert response.headers["X-SQL-Statements"] == "6"
     assert response.headers["X-Billing-Calls"] == "1"
     assert await billing.requests_received() == 1
     assert response.json()["total"] == 4

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.db.tables import contracts, customers, subchannels, tickets
+from app.db.tables import access_log, contracts, customers, subchannels, tickets
 from app.history.model import (
     OPEN_STATUSES,
     TYPE_RANK,
@@ -194,3 +195,25 @@ async def scope_counts(
     for row in await connection.execute(statement):
         counts[row.key_no] = ScopeCounts(int(row.tickets), int(row.open_tickets))
     return counts
+
+
+async def log_reads(
+    connection: AsyncConnection,
+    agent_id: int,
+    reads: Sequence[tuple[int | None, str | None]],
+    request_id: str | None,
+) -> None:
+    now = int(time.time())
+    await connection.execute(
+        access_log.insert(),
+        [
+            {
+                "agent_id": agent_id,
+                "ticket_id": ticket_id,
+                "contract_id": contract_id,
+                "request_id": request_id or "-",
+                "created_at": now,
+            }
+            for ticket_id, contract_id in reads
+        ],
+    )

@@ -1,6 +1,7 @@
 """SQLAlchemy Core tables of the helpdesk database (design §4).
 
-The `session` table is exactly connect-pg-simple's, so an Express app and the gateway can share it.
+The `session` table (migration 0001) is exactly connect-pg-simple's, so an Express app and the
+gateway can share it; `session_table` describes it under any configured name.
 Ticket statuses are not constrained: history passes statuses through as stored.
 """
 
@@ -89,11 +90,36 @@ tickets = sa.Table(
     ),
 )
 
-session = sa.Table(
-    "session",
+api_tokens = sa.Table(
+    "api_tokens",
     metadata,
-    sa.Column("sid", sa.String, primary_key=True),
-    sa.Column("sess", sa.JSON, nullable=False),
-    sa.Column("expire", sa.DateTime(timezone=False), nullable=False),
-    sa.Index("IDX_session_expire", "expire"),
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("agent_id", sa.Integer, sa.ForeignKey("agents.id"), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", sa.Integer, nullable=False),
+    sa.Column("revoked_at", sa.Integer, nullable=True),
 )
+
+access_log = sa.Table(
+    "access_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("agent_id", sa.Integer, sa.ForeignKey("agents.id"), nullable=False),
+    sa.Column("ticket_id", sa.Integer, nullable=True),
+    sa.Column("contract_id", sa.String(32), nullable=True),
+    sa.Column("request_id", sa.String(128), nullable=False),
+    sa.Column("created_at", sa.Integer, nullable=False),
+    sa.Index("ix_access_log_agent_time", "agent_id", "created_at"),
+)
+
+
+def session_table(name: str) -> sa.Table:
+    """connect-pg-simple's table under its configured name (SESSION_TABLE)."""
+    return sa.Table(
+        name,
+        sa.MetaData(),
+        sa.Column("sid", sa.String, primary_key=True),
+        sa.Column("sess", sa.JSON, nullable=False),
+        sa.Column("expire", sa.DateTime(timezone=False), nullable=False),
+    )

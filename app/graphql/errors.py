@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
+from fastapi.responses import JSONResponse, Response
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
@@ -17,6 +18,17 @@ from app.errors import ErrorCode, GatewayError
 from app.request_context import current_request_id
 
 logger = logging.getLogger(__name__)
+
+
+def graphql_error_response(
+    status: int, message: str, code: ErrorCode, headers: dict[str, str] | None = None
+) -> Response:
+    """A request refused before execution: `errors` with a code, and no `data`."""
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": code.value}}]},
+        status_code=status,
+        headers=headers,
+    )
 
 
 def coded(error: GraphQLError) -> GraphQLError:

@@ -237,11 +237,11 @@ async def resolve_history(
         # Counted together with the page, so the counts of every history asked in the same
         # query share one statement, whatever each history waits for afterwards.
         page, totals = await asyncio.gather(
-            service.keyset_page(scope, history_filter, request),
+            service.keyset_page(scope, history_filter, request, anchor),
             service.totals(scope, history_filter, anchor),
         )
     else:
-        page, totals = await service.keyset_page(scope, history_filter, request), None
+        page, totals = await service.keyset_page(scope, history_filter, request, anchor), None
     edges = [
         HistoryEdge(cursor=encode_cursor(item.sort_key, bound_to), node=as_entry(item))
         for item in page.items

@@ -12,7 +12,7 @@ from typing import Any
 
 from cross_web import HTTPException
 from fastapi import Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types.execution import ExecutionResult
@@ -21,15 +21,9 @@ from strawberry.types.unset import UNSET
 from app.config import Settings
 from app.errors import ErrorCode
 from app.graphql.context import Context, get_context
-from app.graphql.graphiql import graphiql_page
+from app.graphql.errors import graphql_error_response
 from app.graphql.schema import build_schema
-
-
-def graphql_error_response(status: int, message: str, code: ErrorCode) -> Response:
-    return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": code.value}}]},
-        status_code=status,
-    )
+from app.web.pages import graphiql_page
 
 
 class GraphQLEndpoint(GraphQLRouter[Context, None]):

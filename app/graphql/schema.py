@@ -29,8 +29,20 @@ from app.graphql.types import ContractNode, TicketNode
 MAX_TICKETS_PER_QUERY = 100
 
 
+@strawberry.type(name="Agent", description="Who is asking.")
+class AgentNode:
+    id: int
+    email: str
+    name: str
+
+
 @strawberry.type
 class Query:
+    @strawberry.field(description="The agent this request is authenticated as.")
+    def viewer(self, info: Info) -> AgentNode:
+        agent = info.context.history.viewer
+        return AgentNode(id=agent.id, email=agent.email, name=agent.name)
+
     @strawberry.field(description="A ticket; null with a NOT_FOUND error when there is none.")
     async def ticket(self, info: Info, id: int) -> TicketNode | None:
         return TicketNode.of(await info.context.history.ticket(id))

@@ -26,6 +26,7 @@ from app.history.model import (
     Ticket,
     TicketWindow,
 )
+from app.request_context import current_request_id
 
 # SQLite caps a compound SELECT at 500 members; 100 pages per statement stays well inside.
 MAX_SQL_BATCH = 100
@@ -39,11 +40,19 @@ class Sources:
     billing: BillingClient
 
 
-class Loaders:
-    """One DataLoader per kind of fetch, for one request."""
+Read = tuple[int | None, str | None]
+"""What an agent read: a ticket's history (ticket id) or a contract's (contract id)."""
 
-    def __init__(self, sources: Sources) -> None:
+
+class Loaders:
+    """One DataLoader per kind of fetch, for one request, on behalf of one agent."""
+
+    def __init__(self, sources: Sources, agent_id: int) -> None:
         self._sources = sources
+        self._agent_id = agent_id
+        self.access_log: DataLoader[Read, None] = DataLoader(
+            self._log_reads, max_batch_size=MAX_SQL_BATCH
+        )
         self.ticket: DataLoader[int, Ticket | None] = DataLoader(
             self._tickets, max_batch_size=MAX_SQL_BATCH
         )
@@ -66,6 +75,12 @@ class Loaders:
             self._contract_events,  # type: ignore[arg-type]  # exceptions as values are allowed
             max_batch_size=MAX_CONTRACTS_PER_CALL,
         )
+
+    async def _log_reads(self, reads: Sequence[Read]) -> list[None]:
+        """Record reads in the access log: who, what, which request, when; never content."""
+        async with read_connection(self._sources.engine) as connection, connection.begin():
+            await queries.log_reads(connection, self._agent_id, reads, current_request_id())
+        return [None] * len(reads)
 
     async def _tickets(self, ids: Sequence[int]) -> list[Ticket | None]:
         async with read_connection(self._sources.engine) as connection:

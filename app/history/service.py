@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from app.auth.agents import Agent
 from app.errors import BadUserInput, NotFound, UpstreamError
 from app.history.loaders import Loaders
 from app.history.merge import newest_first, page_after, page_at_offset, page_before
@@ -38,8 +39,9 @@ BILLING_SOURCE = "billing"
 class HistoryService:
     """Answers history questions for one request, reading only through its loaders."""
 
-    def __init__(self, loaders: Loaders) -> None:
+    def __init__(self, loaders: Loaders, viewer: Agent) -> None:
         self._loaders = loaders
+        self.viewer = viewer
 
     async def ticket(self, ticket_id: int) -> Ticket:
         found = await self.find_ticket(ticket_id)
@@ -69,7 +71,8 @@ class HistoryService:
         ticket = await self.ticket(ticket_id)
         scope = Scope.of_ticket(ticket)
         tickets_start = max(0, offset - EVENT_ALLOWANCE)
-        counts, tickets, (events, warnings) = await asyncio.gather(
+        _, counts, tickets, (events, warnings) = await asyncio.gather(
+            self._loaders.access_log.load((ticket.id, None)),
             self._loaders.scope_counts.load((scope, NO_FILTER)),
             self._tickets(
                 TicketWindow(scope, NO_FILTER, offset + limit - tickets_start, tickets_start)
@@ -91,14 +94,30 @@ class HistoryService:
         )
 
     async def keyset_page(
-        self, scope: Scope, history_filter: HistoryFilter, request: KeysetRequest
+        self,
+        scope: Scope,
+        history_filter: HistoryFilter,
+        request: KeysetRequest,
+        anchor: Ticket | None,
     ) -> KeysetPage:
-        """A Relay-style page of a scope's history: `first` after a key or `last` before one."""
+        """A Relay-style page of a scope's history: `first` after a key or `last` before one.
+
+        The read is logged as the anchor ticket's history, or else as the contract's.
+        """
         if request.first is not None and request.last is not None:
             raise BadUserInput("Pass either `first` or `last`, not both.")
         for name, size in (("first", request.first), ("last", request.last)):
             if size is not None and not 0 <= size <= MAX_PAGE_SIZE:
                 raise BadUserInput(f"`{name}` must be between 0 and {MAX_PAGE_SIZE}.")
+        read = (anchor.id, None) if anchor is not None else (None, scope.key)
+        page, _ = await asyncio.gather(
+            self._page(scope, history_filter, request), self._loaders.access_log.load(read)
+        )
+        return page
+
+    async def _page(
+        self, scope: Scope, history_filter: HistoryFilter, request: KeysetRequest
+    ) -> KeysetPage:
         if request.last is not None:
             window = TicketWindow(
                 scope, history_filter, request.last + 1, before=request.before, oldest_first=True

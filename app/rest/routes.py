@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
-from app.deps import history_service
+from app.deps import current_agent, history_service
 from app.errors import BadUserInput
 from app.history.model import INT32_MAX, HistoryItem, HistoryPage
 from app.history.service import HistoryService
@@ -32,11 +32,15 @@ async def _integer_literals(request: Request) -> None:
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "`BAD_USER_INPUT`: a parameter is invalid."},
+    401: {
+        "model": ErrorResponse,
+        "description": "`UNAUTHENTICATED`: no valid session cookie or API token.",
+    },
     404: {"model": ErrorResponse, "description": "`NOT_FOUND`: no such ticket."},
     500: {"model": ErrorResponse, "description": "`INTERNAL`: unexpected error."},
     503: {
         "model": ErrorResponse,
-        "description": "`SERVICE_UNAVAILABLE`: the helpdesk database is unreachable.",
+        "description": "`SERVICE_UNAVAILABLE`: the helpdesk database or session store is down.",
     },
 }
 
@@ -46,7 +50,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     operation_id="getTicketHistory",
     summary="Get a tickets history",
     tags=["Ticket"],
-    dependencies=[Depends(_integer_literals)],
+    # Authentication first: a request without credentials learns nothing, not even about its input.
+    dependencies=[Depends(current_agent), Depends(_integer_literals)],
     response_model=HistoryResponse,
     response_model_exclude_none=True,
     responses=_ERRORS,

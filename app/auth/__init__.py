@@ -1,0 +1,1 @@
+"""Authentication: express-session cookies, session stores, API tokens, agents and passwords."""

@@ -1,0 +1,86 @@
+"""Sessions the gateway issues itself when it runs alone: log in, log out.
+
+The session is written in express-session's shape to the configured store, so an Express app
+sharing the store and the secrets accepts it too, and the gateway reads it like any other.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.datastructures import Headers
+
+from app.auth.agents import Agent, agent_with_password
+from app.auth.authenticate import Authenticator
+from app.auth.cookies import new_session_id, serialize
+from app.auth.stores import SessionData, SessionStore
+from app.auth.throttle import Throttle
+from app.config import Settings
+from app.db.access import read_connection
+from app.errors import RateLimited, Unauthenticated
+
+
+@dataclass(frozen=True)
+class OpenedSession:
+    agent: Agent
+    cookie_value: str
+    max_age: int
+
+
+def session_data(settings: Settings, agent: Agent, expires_at: float) -> SessionData:
+    """What express-session stores: the cookie's attributes, and the agent id at the user key."""
+    data: SessionData = {
+        "cookie": {
+            "originalMaxAge": settings.session_ttl_seconds * 1000,
+            "expires": datetime.fromtimestamp(expires_at, UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "secure": settings.cookie_secure,
+            "httpOnly": True,
+            "path": "/",
+            "sameSite": "lax",
+        }
+    }
+    *parents, last = settings.session_user_key.split(".")
+    node = data
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[last] = agent.id
+    return data
+
+
+async def log_in(
+    *,
+    settings: Settings,
+    engine: AsyncEngine,
+    store: SessionStore,
+    throttle: Throttle,
+    email: str,
+    password: str,
+    client: str,
+) -> OpenedSession:
+    key = f"{client}|{email.strip().lower()}"
+    wait = await throttle.retry_after(key)
+    if wait is not None:
+        raise RateLimited(f"Too many failed logins: try again in {wait} s.", wait)
+    async with read_connection(engine) as connection:
+        agent = await agent_with_password(connection, email, password)
+    if agent is None:
+        await throttle.failed(key)
+        raise Unauthenticated("Wrong email or password.")
+    sid = new_session_id()
+    expires_at = time.time() + settings.session_ttl_seconds
+    await store.set(sid, session_data(settings, agent, expires_at), expires_at)
+    return OpenedSession(
+        agent, serialize(sid, settings.session_secrets[0]), settings.session_ttl_seconds
+    )
+
+
+async def log_out(authenticator: Authenticator, store: SessionStore, headers: Headers) -> None:
+    """Ends the request's session, if it has a genuine one."""
+    sid = authenticator.session_id(headers)
+    if sid is not None:
+        await store.destroy(sid)
