@@ -26,6 +26,13 @@ class Settings(BaseSettings):
     billing_connect_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 0.5
     billing_deadline_seconds: Annotated[float, Field(gt=0, le=60)] = 2.0
     billing_max_response_bytes: Annotated[int, Field(ge=1024)] = 5 * 1024 * 1024
+    billing_retry_backoff_seconds: Annotated[float, Field(ge=0, le=10)] = 0.05
+    billing_retry_after_cap_seconds: Annotated[float, Field(ge=0, le=60)] = 1.0
+    billing_retry_budget_ratio: Annotated[float, Field(ge=0, le=1)] = 0.2
+    billing_breaker_failures: Annotated[int, Field(ge=1)] = 5
+    billing_breaker_open_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    billing_max_concurrency: Annotated[int, Field(ge=1, le=1000)] = 20
+    billing_queue_wait_seconds: Annotated[float, Field(ge=0, le=60)] = 0.1
 
     debug_counters: bool = False
 
@@ -41,6 +48,10 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = []
     login_max_failures: Annotated[int, Field(ge=1)] = 5
     login_window_seconds: Annotated[int, Field(ge=1)] = 900
+    rate_limit_requests: Annotated[int, Field(ge=1)] = 600
+    rate_limit_window_seconds: Annotated[int, Field(ge=1)] = 60
+    request_deadline_seconds: Annotated[float, Field(gt=0, le=300)] = 10.0
+    shutdown_grace_seconds: Annotated[float, Field(ge=0, le=600)] = 10.0
 
     graphiql: bool = True
     introspection: bool = True

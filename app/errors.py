@@ -74,9 +74,14 @@ class ServiceUnavailable(GatewayError):
 
 
 class UpstreamError(Exception):
-    """The billing backend failed; the answer degrades to a warning, it does not fail."""
+    """The billing backend failed; the answer degrades to a warning, it does not fail.
 
-    def __init__(self, code: ErrorCode, message: str) -> None:
+    `backend_at_fault` is False for refusals that are the gateway's own doing (a 4xx such as a
+    wrong API key, or a full bulkhead): those say nothing about the backend's health.
+    """
+
+    def __init__(self, code: ErrorCode, message: str, *, backend_at_fault: bool = True) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.backend_at_fault = backend_at_fault

@@ -1,13 +1,16 @@
 """The floor: the REST history endpoint's work done with no framework, to measure the shim against.
 
 A bare Starlette route, run by `bench/rest.py` under uvicorn with the gateway's loop settings and
-core pinning. For a ticket id it runs the gateway's SQL through asyncpg directly (the ticket row,
-then concurrently the contract's newest 100 tickets, the contract's counts and the billing call),
-merges newest first and serialises with orjson. No validation, loaders, middleware or dependency
-injection: whatever the gateway spends beyond this is the price of its framework and structure.
+core pinning. For a request it does the gateway's database work through asyncpg directly: the API
+token's row (`Authorization: Bearer <token>`, looked up by its SHA-256 joined to the agent), the
+ticket row, then concurrently one access_log insert (the read: agent, ticket, request id, time),
+the contract's newest 100 tickets, the contract's counts and the billing call. It merges newest
+first and serialises with orjson. No validation, loaders, middleware or dependency injection:
+whatever the gateway spends beyond this is the price of its framework and structure.
 
-It serves contract scopes only (the benchmark picks tickets with a contract); any other ticket
-answers 404. Environment: DATABASE_URL (postgresql://…) and BILLING_URL, as for the gateway.
+A request without a known, unrevoked token of an active agent answers 401. It serves contract
+scopes only (the benchmark picks tickets with a contract); any other ticket answers 404.
+Environment: DATABASE_URL (postgresql://…) and BILLING_URL, as for the gateway.
 
     uvicorn floor:create_app --factory --app-dir bench --loop uvloop --http httptools
 """
@@ -15,7 +18,10 @@ answers 404. Environment: DATABASE_URL (postgresql://…) and BILLING_URL, as fo
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
+import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -34,6 +40,14 @@ DB_POOL_MAX = 20
 BILLING_CONNECTIONS = 20
 BILLING_API_KEY = "demo-billing-key"
 
+AGENT_SQL = (
+    "SELECT a.id, a.email, a.name FROM agents a JOIN api_tokens t ON t.agent_id = a.id "
+    "WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND a.active"
+)
+LOG_SQL = (
+    "INSERT INTO access_log (agent_id, ticket_id, contract_id, request_id, created_at) "
+    "VALUES ($1, $2, NULL, $3, $4)"
+)
 _COLUMNS = """
     t.id, t.channel, s.key AS sub_channel, t.status, t.priority, t.direction, t.subject,
     t.from_name, t.from_addr, t.external_url, t.contract_id, t.customer_id, t.created_at
@@ -89,11 +103,22 @@ def create_app() -> Starlette:
 async def ticket_history(request: Request) -> Response:
     pool: asyncpg.Pool = request.app.state.pool
     http: httpx.AsyncClient = request.app.state.http
+    request_id = uuid.uuid4().hex  # the gateway's id for a request that brings none
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    agent = (
+        await pool.fetchrow(AGENT_SQL, hashlib.sha256(token.encode()).hexdigest())
+        if scheme.lower() == "bearer" and token
+        else None
+    )
+    if agent is None:
+        return _json({"success": False, "code": "UNAUTHENTICATED", "error": "No token."}, 401)
     ticket = await pool.fetchrow(TICKET_SQL, request.path_params["ticket_id"])
     if ticket is None or ticket["contract_id"] is None:
         return _json({"success": False, "code": "NOT_FOUND", "error": "No contract ticket."}, 404)
     contract_id: str = ticket["contract_id"]
-    rows, counts, events = await asyncio.gather(
+    _, rows, counts, events = await asyncio.gather(
+        pool.execute(LOG_SQL, agent["id"], ticket["id"], request_id, int(time.time())),
         pool.fetch(PAGE_SQL, contract_id),
         pool.fetchrow(COUNT_SQL, contract_id),
         _events(http, contract_id),
@@ -110,7 +135,7 @@ async def ticket_history(request: Request) -> Response:
         "totalOpenedTickets": counts["open_tickets"] - anchor_open,
         "history": [item for _, item in merged[:PAGE_SIZE]],
     }
-    return _json(body, 200, {"X-Total-Count": str(body["total"])})
+    return _json(body, 200, {"X-Total-Count": str(body["total"]), "X-Request-ID": request_id})
 
 
 async def _events(http: httpx.AsyncClient, contract_id: str) -> list[dict[str, Any]]:

@@ -2,13 +2,15 @@
 
     .venv/bin/python bench/rest.py [--customers 20000] [--duration 10] [--billing-latency-ms 0]
 
-Seeds PostgreSQL database `history_gateway_bench` (or reuses it with --reuse), starts the billing
-simulator, the gateway (`history-gateway serve`) and the floor (`bench/floor.py` under uvicorn),
-picks contract tickets with the largest histories, and drives both servers with wrk over a rotation
-of those tickets, following shared/perf.md: server on CPU 0, load generator on CPU 1, one wrk
-thread, a 2 s warm-up, then c=1 and c=32. Prints a markdown table and the gateway's ratios to the
-floor, and writes everything to bench/results/rest-<timestamp>.json. Every subprocess it starts is
-stopped on exit, error or Ctrl-C. It installs nothing: wrk must be present.
+Seeds PostgreSQL database `history_gateway_bench` (or reuses it with --reuse), creates a bench agent
+(once) and a fresh API token (every run), starts the billing simulator, the gateway
+(`history-gateway serve`, with a generated SESSION_SECRETS) and the floor (`bench/floor.py` under
+uvicorn), picks contract tickets with the largest histories, and drives both servers with wrk over
+a rotation of those tickets, every request carrying the token, following shared/perf.md: server on
+CPU 0, load generator on CPU 1, one wrk thread, a 2 s warm-up, then c=1 and c=32. Prints a
+markdown table and the gateway's ratios to the floor, and writes everything to
+bench/results/rest-<timestamp>.json (never the token). Every subprocess it starts is stopped on
+exit, error or Ctrl-C. It installs nothing: wrk must be present.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import json
 import os
 import platform
 import re
+import secrets
 import shlex
 import shutil
 import signal
@@ -56,6 +59,9 @@ CANDIDATE_CONTRACTS = 300
 START_TIMEOUT_SECONDS = 60.0
 WRK_INSTALL = "apt-get install -y wrk"
 BILLING_API_KEY = "demo-billing-key"  # the simulator, the gateway and the floor all use it
+BENCH_AGENT_EMAIL = "bench@history-gateway.invalid"
+BENCH_AGENT_NAME = "bench"
+_ISSUED_TOKEN = re.compile(r"^token (\d+) \(shown once, store it now\): (hgw_[A-Za-z0-9_-]+)$")
 VERSIONED_PACKAGES = (
     "fastapi",
     "starlette",
@@ -96,6 +102,18 @@ class Sample:
 
     ticket_ids: list[int]
     history_sizes: list[int]
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The API token every benchmark request carries; never printed or written to the report."""
+
+    token_id: int
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
 
 
 @dataclass
@@ -183,15 +201,19 @@ def _run(args: argparse.Namespace) -> int:
     prepared = asyncio.run(
         _prepare_database(args.postgres_url, database_url, args.customers, args.seed, args.reuse)
     )
+    credentials = asyncio.run(_issue_credentials(database_url))
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-rest-")))
         servers = stack.enter_context(_servers(args, database_url, workdir))
         simulator, gateway, floor = servers["simulator"], servers["gateway"], servers["floor"]
         sample = asyncio.run(_pick_tickets(database_url, simulator.base_url))
-        bodies_match, body_bytes = _compare_bodies(gateway, floor, sample.ticket_ids)
+        bodies_match, body_bytes = _compare_bodies(
+            gateway, floor, sample.ticket_ids, credentials, database_url
+        )
         lua = workdir / "rotate.lua"
-        lua.write_text(_lua_script(sample.ticket_ids))
+        lua.write_text(_lua_script(sample.ticket_ids, credentials))
         results = _measure([gateway, floor], lua, args.duration, args.reps)
+        access_log_rows = asyncio.run(_access_log_rows(database_url))
     finished = datetime.now(UTC)
     summary = _summary(results)
     report = {
@@ -205,6 +227,13 @@ def _run(args: argparse.Namespace) -> int:
             "reps": args.reps,
             "billing_latency_ms": args.billing_latency_ms,
             "reused_database": not prepared,
+        },
+        "auth": {
+            "agent_email": BENCH_AGENT_EMAIL,
+            "token_id": credentials.token_id,
+            # Each 200 answer logs a row: the check's 2 x tickets, the warm-ups and the runs.
+            "access_log_rows_after_run": access_log_rows,
+            "requests_measured": sum(result.requests for result in results),
         },
         "machine": _machine(),
         "versions": _versions(),
@@ -264,7 +293,7 @@ async def _prepare_database(
         await admin.close()
 
 
-def _cli(*arguments: str, database_url: str) -> None:
+def _cli(*arguments: str, database_url: str, echo: bool = True) -> str:
     completed = subprocess.run(
         [str(CLI), *arguments],
         env={**os.environ, "DATABASE_URL": database_url},
@@ -277,8 +306,51 @@ def _cli(*arguments: str, database_url: str) -> None:
             f"`history-gateway {' '.join(arguments)}` failed ({completed.returncode}):\n"
             f"{completed.stderr.strip() or completed.stdout.strip()}"
         )
-    if completed.stdout.strip():
+    if echo and completed.stdout.strip():
         print(f"bench: {completed.stdout.strip()}", flush=True)
+    return completed.stdout
+
+
+async def _issue_credentials(database_url: str) -> Credentials:
+    """Empty the access log, create the bench agent if it is missing, and issue a fresh token.
+
+    The access log starts empty on every run, reused database or not, so both servers always
+    insert into the same small table.
+    """
+    connection = await asyncpg.connect(database_url)
+    try:
+        await connection.execute("TRUNCATE access_log")
+        agent_id = await connection.fetchval(
+            "SELECT id FROM agents WHERE email = $1", BENCH_AGENT_EMAIL
+        )
+    finally:
+        await connection.close()
+    if agent_id is None:
+        # Nobody logs in as this agent: its password is random and thrown away.
+        _cli(
+            "create-agent", "--email", BENCH_AGENT_EMAIL, "--name", BENCH_AGENT_NAME,
+            "--password", secrets.token_urlsafe(24),
+            database_url=database_url,
+        )  # fmt: skip
+    name = f"bench run {datetime.now(UTC).isoformat(timespec='seconds')}"
+    output = _cli(
+        "create-token", "--email", BENCH_AGENT_EMAIL, "--name", name,
+        database_url=database_url, echo=False,
+    )  # fmt: skip
+    issued = next(filter(None, map(_ISSUED_TOKEN.match, output.splitlines())), None)
+    if issued is None:
+        raise BenchError("`history-gateway create-token` printed no token line")
+    print(f"bench: issued API token {issued[1]} to {BENCH_AGENT_EMAIL}", flush=True)
+    return Credentials(token_id=int(issued[1]), token=issued[2])
+
+
+async def _access_log_rows(database_url: str) -> int:
+    connection = await asyncpg.connect(database_url)
+    try:
+        rows: int = await connection.fetchval("SELECT count(*) FROM access_log")
+    finally:
+        await connection.close()
+    return rows
 
 
 async def _pick_tickets(database_url: str, billing_url: str) -> Sample:
@@ -360,6 +432,8 @@ def _servers(
             "BILLING_URL": billing_url,
             "BILLING_API_KEY": BILLING_API_KEY,
         }
+        # `serve` refuses to start without cookie secrets; the benchmark only sends tokens.
+        gateway_env = {**env, "SESSION_SECRETS": secrets.token_urlsafe(48)}
         gateway_port = _free_port()
         gateway = _start(
             "gateway",
@@ -368,7 +442,7 @@ def _servers(
                 "taskset", "-c", SERVER_CPU, str(CLI), "serve",
                 "--host", HOST, "--port", str(gateway_port), "--workers", "1",
             ],
-            env,
+            gateway_env,
             workdir,
         )  # fmt: skip
         started.append(gateway)
@@ -451,33 +525,54 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def _compare_bodies(
-    gateway: Server, floor: Server, ticket_ids: list[int]
+    gateway: Server,
+    floor: Server,
+    ticket_ids: list[int],
+    credentials: Credentials,
+    database_url: str,
 ) -> tuple[bool, list[int]]:
     """Whether both servers answer every ticket with the same JSON, and the gateway's sizes.
 
-    Each must answer 200, and the gateway with a complete history: anything else ends the run.
+    Both must refuse a request without the token (401), answer every ticket 200 with it (the
+    gateway with a complete history) and log exactly one access_log row per answer: anything
+    else ends the run.
     """
     mismatches: list[int] = []
     sizes: list[int] = []
+    answers: dict[str, list[httpx.Response]] = {}
     with httpx.Client(timeout=10.0) as client:
-        for ticket_id in ticket_ids:
-            path = HISTORY_PATH.format(ticket_id)
-            answers = {
-                server.name: client.get(server.base_url + path) for server in (gateway, floor)
-            }
-            for server in (gateway, floor):
-                response = answers[server.name]
+        for server in (gateway, floor):
+            refused = client.get(server.base_url + HISTORY_PATH.format(ticket_ids[0]))
+            if refused.status_code != 401:
+                raise BenchError(
+                    f"{server.name} answered {refused.status_code}, not 401, without a token"
+                )
+            rows_before = asyncio.run(_access_log_rows(database_url))
+            answers[server.name] = []
+            for ticket_id in ticket_ids:
+                path = HISTORY_PATH.format(ticket_id)
+                response = client.get(server.base_url + path, headers=credentials.headers)
                 if response.status_code != 200:
                     raise BenchError(
                         f"{server.name} answered {response.status_code} for {path}: "
                         f"{response.text[:300]}\n{server.name} log:\n{server.log_tail()}"
                     )
-            body = answers["gateway"].json()
-            if body.get("partial"):
-                raise BenchError(f"gateway answered a partial history for {path}: {body}")
-            sizes.append(len(answers["gateway"].content))
-            if body != answers["floor"].json():
-                mismatches.append(ticket_id)
+                answers[server.name].append(response)
+            logged = asyncio.run(_access_log_rows(database_url)) - rows_before
+            if logged != len(ticket_ids):
+                raise BenchError(
+                    f"{server.name} logged {logged} access_log rows for {len(ticket_ids)} reads"
+                )
+    for ticket_id, ours, theirs in zip(
+        ticket_ids, answers["gateway"], answers["floor"], strict=True
+    ):
+        body = ours.json()
+        if body.get("partial"):
+            path = HISTORY_PATH.format(ticket_id)
+            raise BenchError(f"gateway answered a partial history for {path}: {body}")
+        sizes.append(len(ours.content))
+        if body != theirs.json():
+            mismatches.append(ticket_id)
     if mismatches:
         print(
             f"bench: WARNING: gateway and floor bodies differ for {len(mismatches)} of "
@@ -488,12 +583,14 @@ def _compare_bodies(
     return not mismatches, sizes
 
 
-def _lua_script(ticket_ids: list[int]) -> str:
-    """A wrk script that asks for the sampled tickets' histories in turn."""
+def _lua_script(ticket_ids: list[int], credentials: Credentials) -> str:
+    """A wrk script that asks for the sampled tickets' histories in turn, with the token."""
     ids = ", ".join(str(ticket_id) for ticket_id in ticket_ids)
     prefix, suffix = HISTORY_PATH.split("{}")
+    # wrk.format sends wrk.headers when it is given none.
+    headers = "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in credentials.headers.items())
     return (
-        f"local ids = {{{ids}}}\n"
+        headers + f"local ids = {{{ids}}}\n"
         "local n = 0\n"
         "request = function()\n"
         "  n = n % #ids + 1\n"

@@ -86,6 +86,10 @@ def gateway_settings(database_url: str, billing_url: str, **overrides: object) -
         "billing_deadline_seconds": 1.0,
         "session_secrets": SESSION_SECRETS,
         "cookie_secure": False,
+        # Deployments shared by many tests keep no memory of earlier tests' faults: the tests
+        # of the breaker and the retry budget make apps of their own with the real settings.
+        "billing_breaker_failures": 1_000_000,
+        "billing_retry_budget_ratio": 1.0,
     }
     return Settings(**(values | overrides))  # type: ignore[arg-type]
 

@@ -1,50 +1,76 @@
 """The billing backend client: the one module that speaks its HTTP API (design §5, §10).
 
-Every failure is translated here, at the boundary, into an UpstreamError with a design §8 code;
-callers turn it into a warning on a partial answer.
+Every call is bounded: a circuit breaker fails it at once while the backend is known to be down,
+a bulkhead caps concurrent calls (waiting briefly for a slot), and one total deadline covers the
+call, its body and its single retry. Only this idempotent GET is retried, and only on connect
+errors, 502/503/504 and 429 (honouring a capped Retry-After), after a full-jitter backoff, while
+the retry budget and the deadline allow. Every failure is translated here, at the boundary, into
+an UpstreamError with a design §8 code; callers turn it into a warning on a partial answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Sequence
 
 import httpx
 from pydantic import ValidationError
 
+from app.billing.breaker import CircuitBreaker
+from app.billing.budget import RetryBudget
 from app.billing.schemas import Event, EventsBatch
 from app.config import Settings
 from app.errors import ErrorCode, UpstreamError
 from app.request_context import current_counters, current_request_id
 
 MAX_CONTRACTS_PER_CALL = 100
+_RETRY_STATUSES = frozenset({429, 502, 503, 504})
+_MAX_BACKOFF_SECONDS = 0.25
 
 
 def build_http_client(settings: Settings) -> httpx.AsyncClient:
     """The one shared connection pool to the billing backend, owned by the app's lifespan."""
-    deadline = settings.billing_deadline_seconds
     return httpx.AsyncClient(
         base_url=str(settings.billing_url),
-        timeout=httpx.Timeout(deadline, connect=settings.billing_connect_timeout_seconds),
-        limits=httpx.Limits(max_connections=20, max_keepalive_connections=20),
+        timeout=httpx.Timeout(
+            settings.billing_deadline_seconds, connect=settings.billing_connect_timeout_seconds
+        ),
+        limits=httpx.Limits(
+            max_connections=settings.billing_max_concurrency,
+            max_keepalive_connections=settings.billing_max_concurrency,
+        ),
         headers={"Authorization": f"Bearer {settings.billing_api_key}"},
     )
 
 
+class _Retryable(Exception):
+    """A failed attempt that another attempt might fix."""
+
+    def __init__(self, failure: UpstreamError, retry_after: float | None = None) -> None:
+        self.failure = failure
+        self.retry_after = retry_after
+
+
 class BillingClient:
-    """Reads contract events, bounded by a total deadline and a response size cap."""
+    """Reads contract events; shared by all requests of a process."""
 
     def __init__(self, http: httpx.AsyncClient, settings: Settings) -> None:
         self._http = http
-        self._deadline = settings.billing_deadline_seconds
-        self._max_bytes = settings.billing_max_response_bytes
+        self._settings = settings
+        self.breaker = CircuitBreaker(
+            failures_to_open=settings.billing_breaker_failures,
+            open_seconds=settings.billing_breaker_open_seconds,
+        )
+        self._budget = RetryBudget(settings.billing_retry_budget_ratio)
+        self._slots = asyncio.Semaphore(settings.billing_max_concurrency)
 
     async def events_for(self, contract_ids: Sequence[str]) -> dict[str, tuple[Event, ...]]:
         """Events of up to 100 contracts, newest first; unknown contracts have none."""
         if not 1 <= len(contract_ids) <= MAX_CONTRACTS_PER_CALL:
             raise ValueError(f"between 1 and {MAX_CONTRACTS_PER_CALL} contract ids per call")
         query = httpx.QueryParams([("contractId", cid) for cid in contract_ids])
-        body = await self._get("/v1/events", query)
+        body = await self._guarded_get("/v1/events", query)
         try:
             batch = EventsBatch.model_validate_json(body)
         except ValidationError:
@@ -58,21 +84,88 @@ class BillingClient:
             )
         return {cid: tuple(batch.events.get(cid, ())) for cid in contract_ids}
 
-    async def _get(self, path: str, params: httpx.QueryParams) -> bytes:
+    async def _guarded_get(self, path: str, query: httpx.QueryParams) -> bytes:
+        if not self.breaker.allow():
+            raise UpstreamError(
+                ErrorCode.UPSTREAM_UNAVAILABLE, "The billing backend is failing; not asked."
+            )
+        verdict = False
+        try:
+            body = await self._within_slot(path, query)
+        except UpstreamError as error:
+            verdict = error.backend_at_fault
+            if verdict:
+                self.breaker.failed()
+            raise
+        else:
+            verdict = True
+            self.breaker.succeeded()
+            return body
+        finally:
+            if not verdict:
+                self.breaker.released()
+
+    async def _within_slot(self, path: str, query: httpx.QueryParams) -> bytes:
+        try:
+            await asyncio.wait_for(
+                self._slots.acquire(), timeout=self._settings.billing_queue_wait_seconds
+            )
+        except TimeoutError:
+            raise UpstreamError(
+                ErrorCode.UPSTREAM_UNAVAILABLE,
+                "The billing backend is busy; not asked.",
+                backend_at_fault=False,
+            ) from None
+        try:
+            return await self._with_retry(path, query)
+        finally:
+            self._slots.release()
+
+    async def _with_retry(self, path: str, query: httpx.QueryParams) -> bytes:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._settings.billing_deadline_seconds
+        self._budget.called()
+        for attempt in (1, 2):
+            try:
+                async with asyncio.timeout_at(deadline):
+                    return await self._attempt(path, query)
+            except TimeoutError:
+                raise UpstreamError(
+                    ErrorCode.UPSTREAM_TIMEOUT, "The billing backend did not answer in time."
+                ) from None
+            except _Retryable as retryable:
+                pause = self._pause(retryable)
+                time_left = deadline - loop.time()
+                # A second try needs room for a connect and an answer, and budget to spare.
+                if attempt == 2 or pause + self._settings.billing_connect_timeout_seconds >= (
+                    time_left
+                ):
+                    raise retryable.failure from None
+                if not self._budget.try_spend():
+                    raise retryable.failure from None
+                await asyncio.sleep(pause)
+        raise AssertionError("unreachable: the second attempt returns or raises")
+
+    def _pause(self, retryable: _Retryable) -> float:
+        if retryable.retry_after is not None:
+            return min(retryable.retry_after, self._settings.billing_retry_after_cap_seconds)
+        ceiling = min(_MAX_BACKOFF_SECONDS, self._settings.billing_retry_backoff_seconds)
+        return random.uniform(0, ceiling)
+
+    async def _attempt(self, path: str, query: httpx.QueryParams) -> bytes:
         counters = current_counters()
         if counters is not None:
             counters.billing_calls += 1
         headers = {"X-Request-ID": request_id} if (request_id := current_request_id()) else {}
         try:
-            async with asyncio.timeout(self._deadline):
-                return await self._read(path, params, headers)
-        except TimeoutError:
-            raise UpstreamError(
-                ErrorCode.UPSTREAM_TIMEOUT, "The billing backend did not answer in time."
+            return await self._read(path, query, headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout):
+            raise _Retryable(
+                UpstreamError(ErrorCode.UPSTREAM_UNAVAILABLE, "The billing backend is unreachable.")
             ) from None
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout):
+        except httpx.PoolTimeout:
             raise UpstreamError(
-                ErrorCode.UPSTREAM_UNAVAILABLE, "The billing backend is unreachable."
+                ErrorCode.UPSTREAM_UNAVAILABLE, "The billing backend is busy; not asked."
             ) from None
         except httpx.TimeoutException:
             raise UpstreamError(
@@ -86,19 +179,33 @@ class BillingClient:
     async def _read(self, path: str, params: httpx.QueryParams, headers: dict[str, str]) -> bytes:
         async with self._http.stream("GET", path, params=params, headers=headers) as response:
             if response.status_code != 200:
-                unavailable = response.status_code == 429 or response.status_code >= 500
-                raise UpstreamError(
-                    ErrorCode.UPSTREAM_UNAVAILABLE
-                    if unavailable
-                    else ErrorCode.UPSTREAM_BAD_RESPONSE,
-                    f"The billing backend answered HTTP {response.status_code}.",
-                )
+                raise _status_failure(response)
             body = bytearray()
             async for chunk in response.aiter_bytes():
                 body += chunk
-                if len(body) > self._max_bytes:
+                if len(body) > self._settings.billing_max_response_bytes:
                     raise UpstreamError(
-                        ErrorCode.UPSTREAM_BAD_RESPONSE,
-                        "The billing backend's answer is too large.",
+                        ErrorCode.UPSTREAM_BAD_RESPONSE, "The billing answer is too large."
                     )
             return bytes(body)
+
+
+def _status_failure(response: httpx.Response) -> Exception:
+    status = response.status_code
+    message = f"The billing backend answered HTTP {status}."
+    if status in _RETRY_STATUSES:
+        return _Retryable(
+            UpstreamError(ErrorCode.UPSTREAM_UNAVAILABLE, message),
+            retry_after=_seconds(response.headers.get("Retry-After")),
+        )
+    code = ErrorCode.UPSTREAM_UNAVAILABLE if status >= 500 else ErrorCode.UPSTREAM_BAD_RESPONSE
+    return UpstreamError(code, message, backend_at_fault=not 400 <= status < 500)
+
+
+def _seconds(retry_after: str | None) -> float | None:
+    if retry_after is None:
+        return None
+    try:
+        return max(0.0, float(retry_after))
+    except ValueError:
+        return None  # an HTTP date: fall back to the jittered backoff
