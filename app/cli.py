@@ -99,7 +99,13 @@ def _serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
     # Checked here for one clear line; each worker process reads the same environment again.
     settings.check_serving()
     uvicorn.run(
-        "app.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
     )
 
 

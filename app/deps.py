@@ -17,10 +17,11 @@ from redis.asyncio import Redis
 from app.auth.agents import Agent
 from app.auth.authenticate import Authenticator
 from app.auth.stores import SessionStore
-from app.auth.throttle import Throttle
 from app.config import Settings
+from app.errors import RateLimited
 from app.history.loaders import Loaders, Sources
 from app.history.service import HistoryService
+from app.ops.windows import WindowCounter
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,8 @@ class Resources:
     redis: Redis | None
     sessions: SessionStore
     authenticator: Authenticator
-    login_throttle: Throttle
+    login_failures: WindowCounter
+    request_counts: WindowCounter
 
 
 def resources(request: Request) -> Resources:
@@ -53,8 +55,18 @@ async def current_agent(
     _cookie: Annotated[str | None, Security(_session_cookie)],
     _token: Annotated[HTTPAuthorizationCredentials | None, Security(_api_token)],
 ) -> Agent:
-    """The agent behind the request's API token or session cookie (401 otherwise)."""
-    return await resources(request).authenticator.agent(request.headers)
+    """The agent behind the request's API token or session cookie (401 otherwise), within the
+    rate limit of that session or token (429 otherwise)."""
+    shared = resources(request)
+    caller = await shared.authenticator.caller(request.headers)
+    window = await shared.request_counts.add(caller.key)
+    if window.count > shared.settings.rate_limit_requests:
+        raise RateLimited(
+            f"Over {shared.settings.rate_limit_requests} requests in "
+            f"{shared.settings.rate_limit_window_seconds} s: try again in {window.seconds_left} s.",
+            window.seconds_left,
+        )
+    return caller.agent
 
 
 async def history_service(

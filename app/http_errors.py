@@ -18,10 +18,15 @@ from app.rest.errors import error_response
 GRAPHQL_PATH = "/graphql"
 
 
-def _answer(request: Request, code: ErrorCode, message: str, status: int) -> Response:
-    if request.url.path == GRAPHQL_PATH:
+def error_for_path(path: str, code: ErrorCode, message: str, status: int) -> Response:
+    """The error body of the transport that serves this path."""
+    if path == GRAPHQL_PATH:
         return graphql_error_response(status, message, code)
     return error_response(code, message, status)
+
+
+def _answer(request: Request, code: ErrorCode, message: str, status: int) -> Response:
+    return error_for_path(request.url.path, code, message, status)
 
 
 async def _gateway_error(request: Request, error: Exception) -> Response:

@@ -10,12 +10,12 @@ from redis.asyncio import Redis
 
 from app.auth.authenticate import Authenticator
 from app.auth.stores import RedisSessionStore, SessionStore, SqlSessionStore
-from app.auth.throttle import MemoryThrottle, RedisThrottle, Throttle
 from app.billing.client import BillingClient, build_http_client
 from app.config import Settings
 from app.db.engine import create_engine
 from app.deps import Resources
 from app.history.loaders import Sources
+from app.ops.windows import MemoryWindowCounter, RedisWindowCounter, WindowCounter
 
 
 def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
@@ -29,18 +29,12 @@ def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContext
             if settings.session_store == "redis" and redis is not None
             else SqlSessionStore(engine, settings.session_table)
         )
-        login_throttle: Throttle = (
-            RedisThrottle(
-                redis,
-                limit=settings.login_max_failures,
-                window=settings.login_window_seconds,
-                prefix="history-gateway:login:",
-            )
-            if redis is not None
-            else MemoryThrottle(
-                limit=settings.login_max_failures, window=settings.login_window_seconds
-            )
-        )
+
+        def counter(window: int, prefix: str) -> WindowCounter:
+            if redis is None:
+                return MemoryWindowCounter(window)
+            return RedisWindowCounter(redis, window=window, prefix=f"history-gateway:{prefix}:")
+
         app.state.resources = Resources(
             settings=settings,
             sources=Sources(engine=engine, billing=BillingClient(http, settings)),
@@ -54,7 +48,8 @@ def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContext
                 secrets=settings.session_secrets,
                 user_key=settings.session_user_key,
             ),
-            login_throttle=login_throttle,
+            login_failures=counter(settings.login_window_seconds, "login-failures"),
+            request_counts=counter(settings.rate_limit_window_seconds, "requests"),
         )
         try:
             yield

@@ -13,6 +13,8 @@ from app.graphql.router import create_graphql_router
 from app.http_errors import install_error_handlers
 from app.lifespan import lifespan_for
 from app.ops.body_limit import BodyLimitMiddleware
+from app.ops.deadline import DeadlineMiddleware
+from app.ops.health import router as health_router
 from app.ops.request_id import RequestContextMiddleware
 from app.rest.auth_routes import router as auth_router
 from app.rest.routes import router as rest_router
@@ -35,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(create_graphql_router(settings))
     app.include_router(pages_router)
+    app.include_router(health_router)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
@@ -47,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Request-ID", "X-Total-Count", "Link"],
             max_age=600,
         )
+    app.add_middleware(DeadlineMiddleware, seconds=settings.request_deadline_seconds)
     app.add_middleware(RequestContextMiddleware, expose_counters=settings.debug_counters)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -6,7 +6,9 @@ expired session. Nothing here logs a cookie, session id, token or secret.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -29,6 +31,19 @@ class Unauthenticated(GatewayError):
         super().__init__(REFUSAL)
 
 
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """An authenticated agent, and a key for the credential it used (rate limits count per
+    session or token); the key is a digest, never the credential itself."""
+
+    agent: Agent
+    key: str
+
+
+def _credential_key(kind: str, secret: str) -> str:
+    return f"{kind}:{hashlib.sha256(secret.encode()).hexdigest()[:24]}"
+
+
 class Authenticator:
     def __init__(
         self,
@@ -45,10 +60,10 @@ class Authenticator:
         self._secrets = list(secrets)
         self._user_path = user_key.split(".")
 
-    async def agent(self, headers: Headers) -> Agent:
+    async def caller(self, headers: Headers) -> Caller:
         authorization = headers.get("authorization")
         if authorization is not None:
-            return await self._token_agent(authorization)
+            return await self._token_caller(authorization)
         sid = self.session_id(headers)
         if sid is None:
             raise Unauthenticated
@@ -60,7 +75,7 @@ class Authenticator:
             agent = await active_agent(connection, agent_id)
         if agent is None:
             raise Unauthenticated
-        return agent
+        return Caller(agent, _credential_key("session", sid))
 
     def session_id(self, headers: Headers) -> str | None:
         """The verified session id of the request's cookie, without asking the store."""
@@ -70,15 +85,16 @@ class Authenticator:
             return None
         return unsign(value, self._secrets)
 
-    async def _token_agent(self, authorization: str) -> Agent:
+    async def _token_caller(self, authorization: str) -> Caller:
         scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             raise Unauthenticated
         async with read_connection(self._engine) as connection:
-            agent = await agent_with_token(connection, token.strip())
+            agent = await agent_with_token(connection, token)
         if agent is None:
             raise Unauthenticated
-        return agent
+        return Caller(agent, _credential_key("token", token))
 
 
 def _agent_id(session: SessionData, path: Sequence[str]) -> int | None:

@@ -17,10 +17,10 @@ from app.auth.agents import Agent, agent_with_password
 from app.auth.authenticate import Authenticator
 from app.auth.cookies import new_session_id, serialize
 from app.auth.stores import SessionData, SessionStore
-from app.auth.throttle import Throttle
 from app.config import Settings
 from app.db.access import read_connection
 from app.errors import RateLimited, Unauthenticated
+from app.ops.windows import WindowCounter
 
 
 @dataclass(frozen=True)
@@ -57,19 +57,21 @@ async def log_in(
     settings: Settings,
     engine: AsyncEngine,
     store: SessionStore,
-    throttle: Throttle,
+    failures: WindowCounter,
     email: str,
     password: str,
     client: str,
 ) -> OpenedSession:
     key = f"{client}|{email.strip().lower()}"
-    wait = await throttle.retry_after(key)
-    if wait is not None:
-        raise RateLimited(f"Too many failed logins: try again in {wait} s.", wait)
+    window = await failures.peek(key)
+    if window.count >= settings.login_max_failures:
+        raise RateLimited(
+            f"Too many failed logins: try again in {window.seconds_left} s.", window.seconds_left
+        )
     async with read_connection(engine) as connection:
         agent = await agent_with_password(connection, email, password)
     if agent is None:
-        await throttle.failed(key)
+        await failures.add(key)
         raise Unauthenticated("Wrong email or password.")
     sid = new_session_id()
     expires_at = time.time() + settings.session_ttl_seconds

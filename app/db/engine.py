@@ -15,11 +15,14 @@ from app.request_context import current_counters
 
 def create_engine(settings: Settings) -> AsyncEngine:
     """Build the engine for DATABASE_URL; every statement it runs is counted per request."""
-    options: dict[str, Any] = {"pool_pre_ping": False}
+    options: dict[str, Any] = {}
     if settings.is_sqlite:
         options["connect_args"] = {"timeout": settings.db_pool_timeout_seconds}
     else:
         options.update(
+            # After a database restart the pooled connections are dead: a ping on checkout
+            # replaces them, so the service recovers by itself with no failed request.
+            pool_pre_ping=True,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_pool_size,
             pool_timeout=settings.db_pool_timeout_seconds,

@@ -56,7 +56,7 @@ async def login(
         settings=settings,
         engine=shared.sources.engine,
         store=shared.sessions,
-        throttle=shared.login_throttle,
+        failures=shared.login_failures,
         email=credentials.email,
         password=credentials.password,
         client=request.client.host if request.client else "-",
