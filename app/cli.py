@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
 
 import uvicorn
@@ -18,6 +20,7 @@ from app.db.engine import create_engine
 from app.db.migrate import upgrade
 from app.demo import run_demo
 from app.graphql.schema import schema
+from app.ops.logging import logging_config
 from app.world.seeder import seed_database
 
 
@@ -98,13 +101,17 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
     # Checked here for one clear line; each worker process reads the same environment again.
     settings.check_serving()
+    if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # Every worker writes its metrics here; /metrics in any worker reads them all.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="history-gateway-")
     uvicorn.run(
         "app.main:create_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        log_config=logging_config(settings.log_level),
+        access_log=False,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
     )
 

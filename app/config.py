@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     rate_limit_window_seconds: Annotated[int, Field(ge=1)] = 60
     request_deadline_seconds: Annotated[float, Field(gt=0, le=300)] = 10.0
     shutdown_grace_seconds: Annotated[float, Field(ge=0, le=600)] = 10.0
+    metrics_token: Annotated[str, Field(min_length=16)] | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     graphiql: bool = True
     introspection: bool = True

@@ -15,7 +15,9 @@ from app.lifespan import lifespan_for
 from app.ops.body_limit import BodyLimitMiddleware
 from app.ops.deadline import DeadlineMiddleware
 from app.ops.health import router as health_router
+from app.ops.metrics_route import router as metrics_router
 from app.ops.request_id import RequestContextMiddleware
+from app.ops.telemetry import TelemetryMiddleware
 from app.rest.auth_routes import router as auth_router
 from app.rest.routes import router as rest_router
 from app.web.pages import router as pages_router
@@ -38,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(create_graphql_router(settings))
     app.include_router(pages_router)
     app.include_router(health_router)
+    app.include_router(metrics_router)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
@@ -51,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_age=600,
         )
     app.add_middleware(DeadlineMiddleware, seconds=settings.request_deadline_seconds)
+    app.add_middleware(TelemetryMiddleware)
     app.add_middleware(RequestContextMiddleware, expose_counters=settings.debug_counters)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

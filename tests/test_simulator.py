@@ -293,12 +293,20 @@ async def test_stats_count_every_api_request_and_reset_clears_them(
     await sim.get(f"/v1/contracts/{KNOWN[0]}/events")
     await sim.get("/v1/events", params=batch_params(*KNOWN[:2]), headers={"Authorization": ""})
     await set_faults(sim, fail_next=1)
-    await sim.get(f"/v1/contracts/{UNKNOWN}/events")
+    await sim.get(f"/v1/contracts/{UNKNOWN}/events", headers={"X-Request-ID": "req-7"})
     await sim.get("/healthz")
-    assert (await sim.get("/admin/stats")).json() == {"requests": 4, "contractIdsRequested": 7}
+    assert (await sim.get("/admin/stats")).json() == {
+        "requests": 4,
+        "contractIdsRequested": 7,
+        "lastRequestId": "req-7",
+    }
 
     assert (await sim.post("/admin/reset")).json() == {"reset": True}
-    assert (await sim.get("/admin/stats")).json() == {"requests": 0, "contractIdsRequested": 0}
+    assert (await sim.get("/admin/stats")).json() == {
+        "requests": 0,
+        "contractIdsRequested": 0,
+        "lastRequestId": None,
+    }
     assert (await sim.get("/admin/faults")).json()["fail_next"] == 0
 
 

@@ -17,16 +17,18 @@ from collections.abc import Sequence
 import httpx
 from pydantic import ValidationError
 
-from app.billing.breaker import CircuitBreaker
+from app.billing.breaker import BreakerState, CircuitBreaker
 from app.billing.budget import RetryBudget
 from app.billing.schemas import Event, EventsBatch
 from app.config import Settings
 from app.errors import ErrorCode, UpstreamError
+from app.ops.metrics import BILLING_CALLS, BREAKER_STATE
 from app.request_context import current_counters, current_request_id
 
 MAX_CONTRACTS_PER_CALL = 100
 _RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _MAX_BACKOFF_SECONDS = 0.25
+_BREAKER_LEVEL = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerState.OPEN: 2}
 
 
 def build_http_client(settings: Settings) -> httpx.AsyncClient:
@@ -86,6 +88,7 @@ class BillingClient:
 
     async def _guarded_get(self, path: str, query: httpx.QueryParams) -> bytes:
         if not self.breaker.allow():
+            BILLING_CALLS.labels("not_asked").inc()
             raise UpstreamError(
                 ErrorCode.UPSTREAM_UNAVAILABLE, "The billing backend is failing; not asked."
             )
@@ -93,17 +96,20 @@ class BillingClient:
         try:
             body = await self._within_slot(path, query)
         except UpstreamError as error:
+            BILLING_CALLS.labels(error.code.value).inc()
             verdict = error.backend_at_fault
             if verdict:
                 self.breaker.failed()
             raise
         else:
+            BILLING_CALLS.labels("ok").inc()
             verdict = True
             self.breaker.succeeded()
             return body
         finally:
             if not verdict:
                 self.breaker.released()
+            BREAKER_STATE.set(_BREAKER_LEVEL[self.breaker.state])
 
     async def _within_slot(self, path: str, query: httpx.QueryParams) -> bytes:
         try:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from app.config import Settings
+from app.ops.metrics import DB_CONNECTIONS_IN_USE
 from app.request_context import current_counters
 
 
@@ -38,7 +39,17 @@ def create_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     sa.event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
+    sa.event.listen(engine.sync_engine.pool, "checkout", _checked_out)
+    sa.event.listen(engine.sync_engine.pool, "checkin", _checked_in)
     return engine
+
+
+def _checked_out(*_args: object) -> None:
+    DB_CONNECTIONS_IN_USE.inc()
+
+
+def _checked_in(*_args: object) -> None:
+    DB_CONNECTIONS_IN_USE.dec()
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:

@@ -24,6 +24,7 @@ from app.errors import BadUserInput, NotFound
 from app.graphql.context import Info
 from app.graphql.errors import CodedErrors
 from app.graphql.history_types import DeliveryEvent, GridMessageEvent, TicketEvent
+from app.graphql.metrics import OperationMetrics
 from app.graphql.types import ContractNode, TicketNode
 
 MAX_TICKETS_PER_QUERY = 100
@@ -72,6 +73,7 @@ schema = strawberry.Schema(query=Query, types=HISTORY_ITEM_TYPES)
 def build_schema(settings: Settings) -> strawberry.Schema:
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         CodedErrors,
+        OperationMetrics,
         lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),

@@ -6,8 +6,9 @@ construction and caches for its lifetime), never at import or start-up, never sh
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -26,6 +27,7 @@ from app.history.model import (
     Ticket,
     TicketWindow,
 )
+from app.ops.metrics import LOADER_BATCH_SIZE
 from app.request_context import current_request_id
 
 # SQLite caps a compound SELECT at 500 members; 100 pages per statement stays well inside.
@@ -40,6 +42,24 @@ class Sources:
     billing: BillingClient
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _observed(
+    name: str,
+    batch: Callable[[Sequence[K]], Awaitable[list[V]]],
+    max_batch_size: int = MAX_SQL_BATCH,
+) -> DataLoader[K, V]:
+    """A DataLoader whose batch sizes are recorded in the metrics."""
+
+    async def load_batch(keys: list[K]) -> list[V]:
+        LOADER_BATCH_SIZE.labels(name).observe(len(keys))
+        return await batch(keys)
+
+    return DataLoader(load_batch, max_batch_size=max_batch_size)
+
+
 Read = tuple[int | None, str | None]
 """What an agent read: a ticket's history (ticket id) or a contract's (contract id)."""
 
@@ -50,29 +70,23 @@ class Loaders:
     def __init__(self, sources: Sources, agent_id: int) -> None:
         self._sources = sources
         self._agent_id = agent_id
-        self.access_log: DataLoader[Read, None] = DataLoader(
-            self._log_reads, max_batch_size=MAX_SQL_BATCH
+        self.access_log: DataLoader[Read, None] = _observed("access_log", self._log_reads)
+        self.ticket: DataLoader[int, Ticket | None] = _observed("ticket", self._tickets)
+        self.contract: DataLoader[str, Contract | None] = _observed("contract", self._contracts)
+        self.customer: DataLoader[str, Customer | None] = _observed("customer", self._customers)
+        self.ticket_window: DataLoader[TicketWindow, list[Ticket]] = _observed(
+            "ticket_window", self._ticket_windows
         )
-        self.ticket: DataLoader[int, Ticket | None] = DataLoader(
-            self._tickets, max_batch_size=MAX_SQL_BATCH
+        self.scope_counts: DataLoader[tuple[Scope, HistoryFilter], ScopeCounts] = _observed(
+            "scope_counts", self._scope_counts
         )
-        self.contract: DataLoader[str, Contract | None] = DataLoader(
-            self._contracts, max_batch_size=MAX_SQL_BATCH
+        self.scope_contracts: DataLoader[Scope, list[str]] = _observed(
+            "scope_contracts", self._scope_contracts
         )
-        self.customer: DataLoader[str, Customer | None] = DataLoader(
-            self._customers, max_batch_size=MAX_SQL_BATCH
-        )
-        self.ticket_window: DataLoader[TicketWindow, list[Ticket]] = DataLoader(
-            self._ticket_windows, max_batch_size=MAX_SQL_BATCH
-        )
-        self.scope_counts: DataLoader[tuple[Scope, HistoryFilter], ScopeCounts] = DataLoader(
-            self._scope_counts, max_batch_size=MAX_SQL_BATCH
-        )
-        self.scope_contracts: DataLoader[Scope, list[str]] = DataLoader(
-            self._scope_contracts, max_batch_size=MAX_SQL_BATCH
-        )
-        self.contract_events: DataLoader[str, tuple[HistoryItem, ...]] = DataLoader(
-            self._contract_events,  # type: ignore[arg-type]  # exceptions as values are allowed
+        # An exception as a value fails just the loads of those keys, each with the same cause.
+        self.contract_events: DataLoader[str, tuple[HistoryItem, ...]] = _observed(
+            "contract_events",
+            self._contract_events,  # type: ignore[arg-type]
             max_batch_size=MAX_CONTRACTS_PER_CALL,
         )
 
@@ -129,7 +143,6 @@ class Loaders:
     async def _contract_events(
         self, contract_ids: Sequence[str]
     ) -> list[tuple[HistoryItem, ...] | UpstreamError]:
-        # An exception as a value fails just the loads of those keys, each with the same cause.
         try:
             found = await self._sources.billing.events_for(contract_ids)
         except UpstreamError as error:

@@ -37,6 +37,11 @@ class BillingAdmin:
         stats = await self._call("GET", "/admin/stats")
         return int(stats["requests"])
 
+    async def last_request_id(self) -> str | None:
+        """The X-Request-ID of the last /v1 request the backend received."""
+        stats = await self._call("GET", "/admin/stats")
+        return stats["lastRequestId"]  # type: ignore[no-any-return]
+
     async def set_events(self, contract_id: str, events: list[dict[str, Any]]) -> None:
         await self._call("PUT", f"/admin/contracts/{contract_id}/events", {"events": events})
 

@@ -55,6 +55,7 @@ class _Backend:
         self.live = LiveFaults(config.faults, config.seed)
         self.requests = 0
         self.ids_requested = 0
+        self.last_request_id: str | None = None
         self.overrides: dict[str, list[WireEvent]] = {}
         self._world_events = functools.lru_cache(maxsize=_PROFILE_CACHE_SIZE)(self._load)
 
@@ -69,6 +70,7 @@ class _Backend:
     def reset(self) -> None:
         self.live.replace(Faults())
         self.requests = self.ids_requested = 0
+        self.last_request_id = None
         self.overrides.clear()
 
     def _load(self, contract_id: str) -> list[WireEvent]:
@@ -103,6 +105,8 @@ class _Gate:
         if is_api:
             self.backend.requests += 1
             self.backend.ids_requested += _ids_asked_for(scope)
+            request_id = dict(scope["headers"]).get(b"x-request-id")
+            self.backend.last_request_id = request_id.decode("latin-1") if request_id else None
         is_admin = self.backend.config.fault_control and path.startswith("/admin/")
         if (is_api or is_admin) and not self._authorized(scope):
             response = _error(401, "missing or wrong bearer token")
@@ -155,7 +159,13 @@ async def _contract_events(backend: _Backend, request: Request) -> Response:
 
 def _admin_routes(backend: _Backend) -> list[Route]:
     async def stats(_request: Request) -> Response:
-        return _json({"requests": backend.requests, "contractIdsRequested": backend.ids_requested})
+        return _json(
+            {
+                "requests": backend.requests,
+                "contractIdsRequested": backend.ids_requested,
+                "lastRequestId": backend.last_request_id,
+            }
+        )
 
     async def faults(request: Request) -> Response:
         if request.method == "POST":
