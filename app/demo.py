@@ -72,7 +72,7 @@ def _banner(summary: SeedSummary, port: int) -> str:
         f"history-gateway demo: {summary.customers} customers, {summary.contracts} contracts, "
         f"{summary.tickets} tickets in ./var/demo.db\n"
         f"billing simulator  http://{HOST}:{port + 1}\n"
-        f"log in             {base}/login  as {DEMO_EMAIL} / {DEMO_PASSWORD}\n"
+        f"timeline           {base}/  (log in as {DEMO_EMAIL} / {DEMO_PASSWORD})\n"
         f"GraphiQL           {base}/graphql\n"
         f"OpenAPI document   {base}/openapi.json\n"
         f"ticket histories:\n{samples}\n"

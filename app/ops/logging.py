@@ -36,5 +36,7 @@ def logging_config(level: str) -> dict[str, Any]:
             "sqlalchemy": {"level": "WARNING"},
             "aiosqlite": {"level": "WARNING"},
             "asyncpg": {"level": "WARNING"},
+            # One line per billing call would double the log; app.access counts them instead.
+            "httpx": {"level": "WARNING"},
         },
     }

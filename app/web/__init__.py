@@ -1,1 +1,1 @@
-"""The pages the gateway serves to people: login and GraphiQL, with every asset served locally."""
+"""The pages the gateway serves to people — the timeline, login and GraphiQL — and their assets."""

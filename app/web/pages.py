@@ -1,7 +1,9 @@
-"""The login page and GraphiQL, and every asset they load, served by the gateway itself.
+"""The timeline, the login page and GraphiQL, and every asset they load, served by the gateway.
 
-GraphiQL and React come from the project's `package.json` (`npm ci` at set-up puts them in
-ASSETS_DIR): no CDN, so the pages work offline and under a strict Content-Security-Policy.
+The timeline (`/`, docs/timeline.md) is plain HTML, CSS and JavaScript reading the public GraphQL
+API like any single-page app. GraphiQL and React come from the project's `package.json` (`npm ci`
+at set-up puts them in ASSETS_DIR): no CDN, so the pages work offline and under a strict
+Content-Security-Policy.
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ _ASSETS: dict[str, Asset] = {
     "graphiql-page.css": Asset("graphiql-page.css", graphiql_only=True),
     "login.js": Asset("login.js"),
     "login.css": Asset("login.css"),
+    "timeline.js": Asset("timeline.js"),
+    "timeline.css": Asset("timeline.css"),
+    "timeline-icon.svg": Asset("timeline-icon.svg"),
 }
 
 router = APIRouter(include_in_schema=False)
@@ -57,6 +62,11 @@ def page(name: str) -> HTMLResponse:
 
 def graphiql_page() -> HTMLResponse:
     return page("graphiql.html")
+
+
+@router.get("/")
+async def timeline_page() -> HTMLResponse:
+    return page("timeline.html")
 
 
 @router.get("/login")

@@ -5,9 +5,9 @@
   var problem = document.getElementById("problem");
 
   function nextPage() {
-    var next = new URLSearchParams(window.location.search).get("next") || "/graphql";
+    var next = new URLSearchParams(window.location.search).get("next") || "/";
     // Only paths of this site: never an open redirect.
-    return next.charAt(0) === "/" && next.charAt(1) !== "/" && next.charAt(1) !== "\\" ? next : "/graphql";
+    return next.charAt(0) === "/" && next.charAt(1) !== "/" && next.charAt(1) !== "\\" ? next : "/";
   }
 
   form.addEventListener("submit", function (event) {
