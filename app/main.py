@@ -37,7 +37,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(rest_router)
     app.include_router(auth_router)
-    app.include_router(create_graphql_router(settings))
+    # GraphQL is described by schema.graphql; the OpenAPI document is the REST API's.
+    app.include_router(create_graphql_router(settings), include_in_schema=False)
     app.include_router(pages_router)
     app.include_router(health_router)
     app.include_router(metrics_router)

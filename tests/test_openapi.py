@@ -17,7 +17,7 @@ async def test_history_operation_is_documented_exactly(scratch: Deployment) -> N
     assert params["limit"][2]["default"] == 100
     assert params["offset"][2]["minimum"] == 0
     assert params["offset"][2]["default"] == 0
-    assert sorted(operation["responses"]) == ["200", "400", "401", "404", "500", "503"]
+    assert sorted(operation["responses"]) == ["200", "400", "401", "404", "429", "500", "503"]
     assert operation["security"] == [{"APIKeyCookie": []}, {"HTTPBearer": []}]
     cookie = document["components"]["securitySchemes"]["APIKeyCookie"]
     assert (cookie["in"], cookie["name"]) == ("cookie", "connect.sid")

@@ -1,4 +1,5 @@
-"""Connections for the loaders: an outage of the helpdesk database becomes SERVICE_UNAVAILABLE."""
+"""Connections for the loaders: an outage of the helpdesk database becomes SERVICE_UNAVAILABLE,
+and a value it cannot hold BAD_USER_INPUT."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from app.errors import ServiceUnavailable
+from app.errors import BadUserInput, ServiceUnavailable
 
 # Failures of reaching or keeping the database, as opposed to bugs in a statement.
 _OUTAGES = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError, OSError)
@@ -22,3 +23,15 @@ async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]
             yield connection
     except _OUTAGES as error:
         raise ServiceUnavailable("The helpdesk database is unavailable.") from error
+    except exc.DBAPIError as error:
+        if not _is_data_exception(error):
+            raise
+        # A value the database cannot hold at all (PostgreSQL refuses NUL characters in text):
+        # no stored row can match it, and the caller sent it.
+        raise BadUserInput("A value contains a character that cannot be stored.") from error
+
+
+def _is_data_exception(error: exc.DBAPIError) -> bool:
+    """SQLSTATE class 22, "data exception" (asyncpg reports some of them as plain errors)."""
+    sqlstate = str(getattr(error.orig, "sqlstate", "") or "")
+    return isinstance(error, exc.DataError) or sqlstate.startswith("22")

@@ -37,6 +37,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         "description": "`UNAUTHENTICATED`: no valid session cookie or API token.",
     },
     404: {"model": ErrorResponse, "description": "`NOT_FOUND`: no such ticket."},
+    429: {
+        "model": ErrorResponse,
+        "description": "`RATE_LIMITED`: over the session's or token's budget (`Retry-After`).",
+    },
     500: {"model": ErrorResponse, "description": "`INTERNAL`: unexpected error."},
     503: {
         "model": ErrorResponse,
