@@ -146,7 +146,7 @@ async def test_the_breaker_opens_fails_fast_probes_and_closes(
         for _ in range(20):
             code, elapsed = await read(client, ticket)
             assert code == "UPSTREAM_UNAVAILABLE"
-            assert elapsed < 0.2
+            assert elapsed < 0.5  # below the 0.6 s deadline: nothing was waited for
         assert await billing.requests_received() == 3  # open: not asked at all
 
         await asyncio.sleep(0.45)
