@@ -31,11 +31,3 @@ class EventsBatch(BaseModel):
     events: dict[str, list[Event]]
     unknown_contract_ids: list[str] = Field(alias="unknownContractIds")
 
-
-class ContractEvents(BaseModel):
-    """Answer of `GET /v1/contracts/{contractId}/events`."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    contract_id: str = Field(alias="contractId")
-    events: list[Event]
