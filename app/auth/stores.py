@@ -19,13 +19,12 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db.access import read_connection
 from app.db.tables import session_table
-from app.errors import ServiceUnavailable
+from app.redis_calls import redis_call
 
 logger = logging.getLogger(__name__)
 
@@ -104,14 +103,6 @@ class RedisSessionStore:
     async def destroy(self, sid: str) -> None:
         async with redis_call():
             await self._redis.delete(self._prefix + sid)
-
-
-@asynccontextmanager
-async def redis_call() -> AsyncIterator[None]:
-    try:
-        yield
-    except (RedisError, OSError) as error:
-        raise ServiceUnavailable("The session store is unavailable.") from error
 
 
 def _session_from_json(raw: str | bytes) -> SessionData | None:

@@ -30,4 +30,3 @@ class EventsBatch(BaseModel):
 
     events: dict[str, list[Event]]
     unknown_contract_ids: list[str] = Field(alias="unknownContractIds")
-

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
-from app.auth.stores import redis_call
+from app.redis_calls import redis_call
 
 
 @dataclass(frozen=True)
