@@ -17,9 +17,13 @@ _OUTAGES = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError, OSError)
 
 @asynccontextmanager
 async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A pooled connection for one loader batch (sibling batches run concurrently)."""
+    """A pooled connection for one loader batch or one write (sibling batches run
+    concurrently, each on its own connection)."""
     try:
         async with engine.connect() as connection:
+            # Every use is one statement (reads, or one upsert, delete or insert): autocommit
+            # spares a BEGIN and a ROLLBACK round trip each (about 6 % of a REST request).
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
             yield connection
     except _OUTAGES as error:
         raise ServiceUnavailable("The helpdesk database is unavailable.") from error
