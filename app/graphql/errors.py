@@ -1,5 +1,8 @@
 """Every GraphQL error carries a design §8 code; anything unexpected is masked.
 
+The endpoint codes a result's errors as it turns the result into an HTTP answer, whatever step
+produced them (parsing, validation, limits, execution).
+
 Errors without a path are request errors (syntax, validation, limits, variables):
 `BAD_USER_INPUT`. Domain errors keep their code and message. Everything else becomes
 `INTERNAL` with a message that names only the request id.
@@ -8,11 +11,9 @@ Errors without a path are request errors (syntax, validation, limits, variables)
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 from fastapi.responses import JSONResponse, Response
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
 
 from app.errors import ErrorCode, GatewayError
 from app.request_context import current_request_id
@@ -50,13 +51,3 @@ def coded(error: GraphQLError) -> GraphQLError:
         path=error.path,
         extensions={"code": code.value},
     )
-
-
-class CodedErrors(SchemaExtension):
-    """Rewrites the errors of a finished operation (list it first: it must see them last)."""
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        if result is not None and result.errors:
-            result.errors = [coded(error) for error in result.errors]

@@ -21,7 +21,7 @@ from strawberry.types.unset import UNSET
 from app.config import Settings
 from app.errors import ErrorCode
 from app.graphql.context import Context, get_context
-from app.graphql.errors import graphql_error_response
+from app.graphql.errors import coded, graphql_error_response
 from app.graphql.schema import build_schema
 from app.web.pages import graphiql_page
 
@@ -39,6 +39,8 @@ class GraphQLEndpoint(GraphQLRouter[Context, None]):
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
+        if result.errors:
+            result.errors = [coded(error) for error in result.errors]
         body = await super().process_result(request, result)
         if result.data is None:
             body.pop("data", None)  # a request error: nothing was executed

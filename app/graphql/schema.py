@@ -10,24 +10,28 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import strawberry
+from graphql import ASTValidationRule
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
-    QueryDepthLimiter,
+    ParserCache,
     SchemaExtension,
+    ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
 
 from app.config import Settings
 from app.errors import BadUserInput, NotFound
 from app.graphql.context import Info
-from app.graphql.errors import CodedErrors
 from app.graphql.history_types import DeliveryEvent, GridMessageEvent, TicketEvent
 from app.graphql.metrics import OperationMetrics
 from app.graphql.types import ContractNode, TicketNode
 
 MAX_TICKETS_PER_QUERY = 100
+DOCUMENT_CACHE_SIZE = 256
 
 
 @strawberry.type(name="Agent", description="Who is asking.")
@@ -71,12 +75,18 @@ schema = strawberry.Schema(query=Query, types=HISTORY_ITEM_TYPES)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
+    # The limit rules are made once, so every request validates with the same rule classes and
+    # the validation of a known document comes from the cache (parsing is cached by query text).
+    limits: list[type[ASTValidationRule]] = [
+        depth_rule(settings.graphql_max_depth, should_ignore=None),
+        aliases_rule(settings.graphql_max_aliases),
+    ]
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
-        CodedErrors,
         OperationMetrics,
-        lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+        lambda: AddValidationRules(limits),
+        lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
