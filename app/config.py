@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     billing_breaker_open_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
     billing_max_concurrency: Annotated[int, Field(ge=1, le=1000)] = 20
     billing_queue_wait_seconds: Annotated[float, Field(ge=0, le=60)] = 0.1
+    billing_cache_seconds: Annotated[float, Field(ge=0, le=3600)] = 0.0
 
     debug_counters: bool = False
 

@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 
 from app.auth.authenticate import Authenticator
 from app.auth.stores import RedisSessionStore, SessionStore, SqlSessionStore
+from app.billing.cache import EventsCache, MemoryEventsCache, RedisEventsCache
 from app.billing.client import BillingClient, build_http_client
 from app.config import Settings
 from app.db.engine import create_engine
@@ -37,7 +38,11 @@ def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContext
 
         app.state.resources = Resources(
             settings=settings,
-            sources=Sources(engine=engine, billing=BillingClient(http, settings)),
+            sources=Sources(
+                engine=engine,
+                billing=BillingClient(http, settings),
+                events_cache=_events_cache(settings, redis),
+            ),
             http=http,
             redis=redis,
             sessions=sessions,
@@ -60,3 +65,11 @@ def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContext
             await engine.dispose()
 
     return lifespan
+
+
+def _events_cache(settings: Settings, redis: Redis | None) -> EventsCache | None:
+    if settings.billing_cache_seconds <= 0:
+        return None
+    if redis is not None:
+        return RedisEventsCache(redis, settings.billing_cache_seconds)
+    return MemoryEventsCache(settings.billing_cache_seconds)

@@ -13,6 +13,7 @@ from typing import TypeVar
 from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.billing.cache import EventsCache
 from app.billing.client import MAX_CONTRACTS_PER_CALL, BillingClient
 from app.db import queries
 from app.db.access import read_connection
@@ -40,6 +41,7 @@ class Sources:
 
     engine: AsyncEngine
     billing: BillingClient
+    events_cache: EventsCache | None = None
 
 
 K = TypeVar("K")
@@ -143,10 +145,17 @@ class Loaders:
     async def _contract_events(
         self, contract_ids: Sequence[str]
     ) -> list[tuple[HistoryItem, ...] | UpstreamError]:
-        try:
-            found = await self._sources.billing.events_for(contract_ids)
-        except UpstreamError as error:
-            return [error] * len(contract_ids)
+        cache = self._sources.events_cache
+        found = await cache.get_many(contract_ids) if cache is not None else {}
+        missing = [cid for cid in contract_ids if cid not in found]
+        if missing:
+            try:
+                fetched = await self._sources.billing.events_for(missing)
+            except UpstreamError as error:
+                return [error] * len(contract_ids)
+            if cache is not None:
+                await cache.put_many(fetched)
+            found |= fetched
         return [
             tuple(sorted(map(HistoryItem.from_event, found[cid]), key=_newest_first))
             for cid in contract_ids

@@ -25,6 +25,11 @@ BILLING_CALLS = Counter(
     "Billing calls by outcome (ok, a warning code, or not_asked).",
     ["outcome"],
 )
+BILLING_CACHE_LOOKUPS = Counter(
+    "history_gateway_billing_cache_lookups_total",
+    "Contracts looked up in the billing events cache, by result (hit or miss).",
+    ["result"],
+)
 BREAKER_STATE = Gauge(
     "history_gateway_billing_breaker_state",
     "Billing circuit breaker: 0 closed, 1 half-open, 2 open (the worst worker's).",
