@@ -170,6 +170,12 @@ def _parser() -> argparse.ArgumentParser:
         "--billing-latency-ms", type=int, default=0, help="latency the billing simulator adds"
     )
     parser.add_argument(
+        "--billing-cache-seconds",
+        type=float,
+        default=0,
+        help="the gateway's BILLING_CACHE_SECONDS (0: off, the default)",
+    )
+    parser.add_argument(
         "--reuse",
         action="store_true",
         help="keep the database when it already holds this --customers/--seed world",
@@ -447,6 +453,7 @@ def _servers(
             **env,
             **GATEWAY_BENCH_SETTINGS,
             "SESSION_SECRETS": secrets.token_urlsafe(48),
+            "BILLING_CACHE_SECONDS": str(args.billing_cache_seconds),
         }
         gateway_port = _free_port()
         gateway = _start(
