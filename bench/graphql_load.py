@@ -70,6 +70,10 @@ RATIOS = (
     ("gateway-graphql", "floor"),
 )
 EXTRA_PACKAGES = ("strawberry-graphql", "graphql-core")
+# A Lua condition on a wrk answer: a GraphQL answer with errors or without the billing events.
+INCOMPLETE_LUA = (
+    "string.find(body, '\"errors\"', 1, true) or string.find(body, '\"isComplete\":false', 1, true)"
+)
 
 
 @dataclass(frozen=True)
@@ -273,21 +277,7 @@ def _graphql_lua(ticket_ids: list[int], credentials: Credentials) -> str:
         "request = function()\n"
         "  n = n % #ids + 1\n"
         f'  return wrk.format("POST", "{GRAPHQL_PATH}", nil, prefix .. ids[n] .. suffix)\n'
-        "end\n"
-        "local threads = {}\n"
-        "setup = function(thread) table.insert(threads, thread) end\n"
-        "partial = 0\n"
-        "response = function(status, headers, body)\n"
-        "  if status == 200 and (string.find(body, '\"errors\"', 1, true)\n"
-        "      or string.find(body, '\"isComplete\":false', 1, true)) then\n"
-        "    partial = partial + 1\n"
-        "  end\n"
-        "end\n"
-        "done = function(summary, latency, requests)\n"
-        "  local total = 0\n"
-        '  for _, thread in ipairs(threads) do total = total + thread:get("partial") end\n'
-        '  io.write(string.format("Partial answers: %d\\n", total))\n'
-        "end\n"
+        "end\n" + rest.lua_partial_counter(INCOMPLETE_LUA)
     )
 
 

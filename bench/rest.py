@@ -620,12 +620,25 @@ def _lua_script(ticket_ids: list[int], credentials: Credentials) -> str:
         "request = function()\n"
         "  n = n % #ids + 1\n"
         f'  return wrk.format("GET", "{prefix}" .. ids[n] .. "{suffix}")\n'
-        "end\n"
+        "end\n" + lua_partial_counter(PARTIAL_LUA)
+    )
+
+
+# A Lua condition on a wrk answer (`status`, `body`): a REST answer without the billing events.
+PARTIAL_LUA = "string.find(body, '\"partial\":true', 1, true)"
+
+
+def lua_partial_counter(condition: str) -> str:
+    """wrk Lua that counts 200 answers meeting CONDITION and prints `Partial answers: N`.
+
+    `_parse_wrk` reads that line; wrk alone would count such answers as successes.
+    """
+    return (
         "local threads = {}\n"
         "setup = function(thread) table.insert(threads, thread) end\n"
         "partial = 0\n"
         "response = function(status, headers, body)\n"
-        "  if status == 200 and string.find(body, '\"partial\":true', 1, true) then\n"
+        f"  if status == 200 and ({condition}) then\n"
         "    partial = partial + 1\n"
         "  end\n"
         "end\n"
