@@ -21,7 +21,7 @@ from app.config import ConfigurationError, Settings, load_settings
 from app.db.engine import create_engine
 from app.db.migrate import upgrade
 from app.demo import run_demo
-from app.graphql.schema import schema
+from app.graphql.schema import sdl_schema
 from app.ops.logging import logging_config
 from app.world.seeder import seed_database
 
@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "billing-simulator":
             run_simulator(args)
         elif args.command == "export-schema":
-            print(schema.as_str())
+            print(sdl_schema().as_str())
         elif args.command == "create-agent":
             password = args.password or _new_password()
             asyncio.run(_create_agent(load_settings(), args.email, args.name, password))

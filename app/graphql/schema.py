@@ -1,12 +1,13 @@
-"""The GraphQL schema: root fields, limits and error handling.
+"""The GraphQL schema: root fields, the history item types and the limits it is served with.
 
 `schema` is the export target of `schema.graphql`
-(`strawberry export-schema app.graphql.schema:schema`); the app serves `build_schema(settings)`,
-the same types with the configured limits.
+(`strawberry export-schema app.graphql.schema:schema`), built on first use; the app serves
+`build_schema(settings)`, the same types with the configured limits.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import strawberry
@@ -71,7 +72,19 @@ class Query:
 
 HISTORY_ITEM_TYPES = [TicketEvent, GridMessageEvent, DeliveryEvent]
 
-schema = strawberry.Schema(query=Query, types=HISTORY_ITEM_TYPES)
+
+@functools.cache
+def sdl_schema() -> strawberry.Schema:
+    """The schema's types without the serving limits: what `schema.graphql` records."""
+    return strawberry.Schema(query=Query, types=HISTORY_ITEM_TYPES)
+
+
+def __getattr__(name: str) -> strawberry.Schema:
+    # `schema` is the export target (`strawberry export-schema app.graphql.schema:schema`),
+    # built on first use rather than whenever the app imports this module.
+    if name == "schema":
+        return sdl_schema()
+    raise AttributeError(name)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
