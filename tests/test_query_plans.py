@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db import queries
 from app.db.tables import tickets
-from app.history.model import NO_FILTER, Scope, TicketWindow
+from app.history.model import NO_FILTER, HistoryFilter, ItemType, Scope, TicketWindow
 from tests.conftest import Deployment
 from tests.support.factories import Factory
 
@@ -86,3 +86,25 @@ async def test_deep_keyset_pages_use_the_scope_index_and_read_a_page(
             assert '"Sort"' not in plan
         else:
             assert "TEMP B-TREE" not in plan
+
+
+async def test_windows_that_want_no_tickets_keep_their_places(
+    scratch: Deployment, factory: Factory
+) -> None:
+    customer = await factory.customer()
+    contract = await factory.contract(customer)
+    ticket = await factory.ticket(contract_id=contract, customer_id=customer)
+    scope = Scope("contract", contract)
+    events_only = HistoryFilter(types=frozenset({ItemType.GRID_MESSAGE}))
+    windows = [
+        TicketWindow(scope, events_only, 10),
+        TicketWindow(scope, NO_FILTER, 10),
+        TicketWindow(scope, events_only, 10),
+    ]
+
+    async with scratch.engine.connect() as connection:
+        lone = await queries.ticket_windows(connection, windows)
+        several = await queries.ticket_windows(connection, [*windows, windows[1]])
+
+    assert [[t.id for t in found] for found in lone] == [[], [ticket], []]
+    assert [[t.id for t in found] for found in several] == [[], [ticket], [], [ticket]]

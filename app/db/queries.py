@@ -145,15 +145,25 @@ def _window_select(window: TicketWindow) -> sa.Select[tuple[object, ...]]:
 def ticket_windows_statement(
     windows: Sequence[TicketWindow],
 ) -> sa.Select[tuple[object, ...]] | sa.CompoundSelect[tuple[object, ...]] | None:
-    """One statement for the tickets of many pages (None when no page wants tickets)."""
-    members = [
-        sa.select(sa.literal_column(str(n)).label("window_no"), _window_select(window).subquery())
-        for n, window in enumerate(windows)
-        if window.filter.wants_tickets
-    ]
-    if not members:
+    """One statement for the tickets of many pages (None when no page wants tickets).
+
+    A lone page is its own select; several are a UNION ALL of subqueries, each keeping its own
+    ORDER BY and LIMIT (which SQLite allows only inside a subquery).
+    """
+    wanted = [(n, window) for n, window in enumerate(windows) if window.filter.wants_tickets]
+    if not wanted:
         return None
-    return members[0] if len(members) == 1 else sa.union_all(*members)
+    if len(wanted) == 1:
+        ((n, window),) = wanted
+        return _window_select(window).add_columns(sa.literal_column(str(n)).label("window_no"))
+    return sa.union_all(
+        *(
+            sa.select(
+                sa.literal_column(str(n)).label("window_no"), _window_select(window).subquery()
+            )
+            for n, window in wanted
+        )
+    )
 
 
 async def ticket_windows(
