@@ -25,8 +25,6 @@ import asyncio
 import json
 import secrets
 import shlex
-import signal
-import statistics
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -85,18 +83,7 @@ class GraphQLSample:
 
 
 def main() -> int:
-    args = _parser().parse_args()
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, rest._interrupt)
-    try:
-        rest._check_tools()
-        return _run(args)
-    except BenchError as error:
-        print(f"bench: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("bench: interrupted; subprocesses stopped", file=sys.stderr)
-        return 130
+    return rest.run_main(_parser(), _run)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -312,30 +299,16 @@ def _measure(
 
 
 def _summary(results: list[WrkResult]) -> list[dict[str, Any]]:
-    rows = []
-    for connections in rest.CONNECTIONS:
-        for name, _, _ in TARGETS:
-            runs = [r for r in results if r.server == name and r.connections == connections]
-            rows.append(
-                {
-                    "target": name,
-                    "connections": connections,
-                    "requests_per_s": round(statistics.mean(r.requests_per_s for r in runs), 1),
-                    "p50_ms": round(statistics.mean(r.p50_ms for r in runs), 3),
-                    "p99_ms": round(statistics.mean(r.p99_ms for r in runs), 3),
-                    "requests_per_s_by_rep": [r.requests_per_s for r in runs],
-                    "p50_ms_by_rep": [r.p50_ms for r in runs],
-                    "p99_ms_by_rep": [r.p99_ms for r in runs],
-                    "errors": sum(
-                        r.non_2xx + r.partial + sum(r.socket_errors.values()) for r in runs
-                    ),
-                    "cpu_percent": {
-                        key: round(statistics.mean(r.cpu_percent[key] for r in runs), 1)
-                        for key in runs[0].cpu_percent
-                    },
-                }
-            )
-    return rows
+    return [
+        {
+            "target": name,
+            **rest.summary_row(
+                [r for r in results if r.server == name and r.connections == connections]
+            ),
+        }
+        for connections in rest.CONNECTIONS
+        for name, _, _ in TARGETS
+    ]
 
 
 def _ratios(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:

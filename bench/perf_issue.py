@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import json
 import shlex
-import signal
 import sys
 import tempfile
 import threading
@@ -71,18 +70,7 @@ DEEP_CHANNELS = (
 
 
 def main() -> int:
-    args = _parser().parse_args()
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, rest._interrupt)
-    try:
-        rest._check_tools()
-        return _run(args)
-    except BenchError as error:
-        print(f"bench: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("bench: interrupted; subprocesses stopped", file=sys.stderr)
-        return 130
+    return rest.run_main(_parser(), _run)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -522,10 +510,9 @@ def _markdown(report: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for name, run in deep["runs"].items():
-        errors = run["non_2xx"] + run["partial"] + sum(run["socket_errors"].values())
         lines.append(
             f"| {name} | {run['requests_per_s']:.0f} | {run['p50_ms']:.2f} | "
-            f"{run['p99_ms']:.1f} | {errors} | {run['cpu_percent']['server_cpu_busy']} |"
+            f"{run['p99_ms']:.1f} | {_errors(run)} | {run['cpu_percent']['server_cpu_busy']} |"
         )
     for api, ratio in deep["deep_over_first"].items():
         target = " (target ≤ 2×)" if api == "graphql" else ""
@@ -543,10 +530,9 @@ def _markdown(report: dict[str, Any]) -> str:
         "|---|---|---|---|---|",
     ]
     for name, run in hiding["runs"].items():
-        errors = run["non_2xx"] + run["partial"] + sum(run["socket_errors"].values())
         lines.append(
             f"| {name} | {run['requests_per_s']:.0f} | {run['p50_ms']:.2f} | "
-            f"{run['p99_ms']:.1f} | {errors} |"
+            f"{run['p99_ms']:.1f} | {_errors(run)} |"
         )
     load = report["load"]["summary"]
     lines += [
@@ -559,6 +545,11 @@ def _markdown(report: dict[str, Any]) -> str:
         + f"; errors {sum(row['errors'] for row in load)}.",
     ]
     return "\n".join(lines)
+
+
+def _errors(run: dict[str, Any]) -> int:
+    """Failed answers of one wrk run: non-2xx, partial, and socket errors."""
+    return int(run["non_2xx"] + run["partial"] + sum(run["socket_errors"].values()))
 
 
 if __name__ == "__main__":

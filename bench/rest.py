@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 import timeit
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -143,13 +143,18 @@ class Server:
 
 
 def main() -> int:
-    args = _parser().parse_args()
+    return run_main(_parser(), _run)
+
+
+def run_main(parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace], int]) -> int:
+    """Every bench script's entry: parse, check the tools, run, stop cleanly on errors."""
+    args = parser.parse_args()
     # Stop cleanly on Ctrl-C even when started with SIGINT ignored (a shell's background job).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         _check_tools()
-        return _run(args)
+        return run(args)
     except BenchError as error:
         print(f"bench: {error}", file=sys.stderr)
         return 1
@@ -766,30 +771,34 @@ def _cpu_percent(before: dict[str, list[int]], after: dict[str, list[int]]) -> d
 
 def _summary(results: list[WrkResult]) -> list[dict[str, Any]]:
     """Per server and concurrency: means over the reps, and each rep's figures."""
-    rows = []
-    for connections in CONNECTIONS:
-        for server in ("floor", "gateway"):
-            runs = [r for r in results if r.server == server and r.connections == connections]
-            rows.append(
-                {
-                    "server": server,
-                    "connections": connections,
-                    "requests_per_s": round(statistics.mean(r.requests_per_s for r in runs), 1),
-                    "p50_ms": round(statistics.mean(r.p50_ms for r in runs), 3),
-                    "p99_ms": round(statistics.mean(r.p99_ms for r in runs), 3),
-                    "requests_per_s_by_rep": [r.requests_per_s for r in runs],
-                    "p50_ms_by_rep": [r.p50_ms for r in runs],
-                    "p99_ms_by_rep": [r.p99_ms for r in runs],
-                    "errors": sum(
-                        r.non_2xx + r.partial + sum(r.socket_errors.values()) for r in runs
-                    ),
-                    "cpu_percent": {
-                        key: round(statistics.mean(r.cpu_percent[key] for r in runs), 1)
-                        for key in runs[0].cpu_percent
-                    },
-                }
-            )
-    return rows
+    return [
+        {
+            "server": server,
+            **summary_row(
+                [r for r in results if r.server == server and r.connections == connections]
+            ),
+        }
+        for connections in CONNECTIONS
+        for server in ("floor", "gateway")
+    ]
+
+
+def summary_row(runs: list[WrkResult]) -> dict[str, Any]:
+    """The reps of one target at one concurrency: means, and each rep's figures."""
+    return {
+        "connections": runs[0].connections,
+        "requests_per_s": round(statistics.mean(r.requests_per_s for r in runs), 1),
+        "p50_ms": round(statistics.mean(r.p50_ms for r in runs), 3),
+        "p99_ms": round(statistics.mean(r.p99_ms for r in runs), 3),
+        "requests_per_s_by_rep": [r.requests_per_s for r in runs],
+        "p50_ms_by_rep": [r.p50_ms for r in runs],
+        "p99_ms_by_rep": [r.p99_ms for r in runs],
+        "errors": sum(r.non_2xx + r.partial + sum(r.socket_errors.values()) for r in runs),
+        "cpu_percent": {
+            key: round(statistics.mean(r.cpu_percent[key] for r in runs), 1)
+            for key in runs[0].cpu_percent
+        },
+    }
 
 
 def _ratios(summary: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
