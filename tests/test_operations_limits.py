@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from urllib.parse import urlsplit
 
@@ -139,6 +140,12 @@ async def test_the_service_recovers_by_itself_when_the_database_returns(
             elapsed = time.monotonic() - started
             await proxy.start()
             after = await client.post("/graphql", json=VIEWER)
+            # A restart while idle: the closed connections are replaced on checkout, so the
+            # first request afterwards already succeeds.
+            await proxy.cut()
+            await asyncio.sleep(0.1)
+            await proxy.start()
+            after_idle_restart = await client.post("/graphql", json=VIEWER)
         await proxy.cut()
 
     assert before.status_code == 200
@@ -147,3 +154,5 @@ async def test_the_service_recovers_by_itself_when_the_database_returns(
     assert elapsed < 2.0
     assert after.status_code == 200
     assert "viewer" in after.json()["data"]
+    assert after_idle_restart.status_code == 200
+    assert "viewer" in after_idle_restart.json()["data"]

@@ -28,6 +28,9 @@ async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]
     except _OUTAGES as error:
         raise ServiceUnavailable("The helpdesk database is unavailable.") from error
     except exc.DBAPIError as error:
+        if error.connection_invalidated:
+            # The connection broke mid-statement; the pool has dropped it and its siblings.
+            raise ServiceUnavailable("The helpdesk database is unavailable.") from error
         if not _is_data_exception(error):
             raise
         # A value the database cannot hold at all (PostgreSQL refuses NUL characters in text):

@@ -21,9 +21,6 @@ def create_engine(settings: Settings) -> AsyncEngine:
         options["connect_args"] = {"timeout": settings.db_pool_timeout_seconds}
     else:
         options.update(
-            # After a database restart the pooled connections are dead: a ping on checkout
-            # replaces them, so the service recovers by itself with no failed request.
-            pool_pre_ping=True,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_pool_size,
             pool_timeout=settings.db_pool_timeout_seconds,
@@ -39,9 +36,26 @@ def create_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     sa.event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
+    if not settings.is_sqlite:
+        sa.event.listen(engine.sync_engine.pool, "checkout", _replace_if_closed)
     sa.event.listen(engine.sync_engine.pool, "checkout", _checked_out)
     sa.event.listen(engine.sync_engine.pool, "checkin", _checked_in)
     return engine
+
+
+def _replace_if_closed(
+    _dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry, _proxy: object
+) -> None:
+    """Replace a pooled connection the server has closed (a restart, a cut) before it is used.
+
+    The driver learns of a closed socket as soon as the event loop reads it, so this costs no
+    round trip: a ping on every checkout (`pool_pre_ping`) cost about 0.4 ms, five times per
+    request. A connection that dies silently fails its statement instead, and that error
+    invalidates the whole pool, so the service still recovers by itself.
+    """
+    driver = record.driver_connection
+    if driver is not None and driver.is_closed():
+        raise sa.exc.DisconnectionError("the database closed this connection")
 
 
 def _checked_out(*_args: object) -> None:
