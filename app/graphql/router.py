@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
@@ -54,6 +55,9 @@ class GraphQLEndpoint(GraphQLRouter[Context, None]):
         if isinstance(response_data, dict) and "data" not in response_data:
             sub_response.status_code = 400
         return super().create_response(response_data, sub_response)
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return graphiql_page()

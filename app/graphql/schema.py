@@ -26,6 +26,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from app.config import Settings
 from app.errors import BadUserInput, NotFound
+from app.graphql.compiled import compiling_executor
 from app.graphql.context import Info
 from app.graphql.history_types import DeliveryEvent, GridMessageEvent, TicketEvent
 from app.graphql.metrics import OperationMetrics
@@ -108,4 +109,5 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         types=HISTORY_ITEM_TYPES,
         config=StrawberryConfig(disable_field_suggestions=True),
         extensions=extensions,
+        execution_context_class=compiling_executor() if settings.graphql_compiled_plans else None,
     )

@@ -20,6 +20,12 @@ LATENCY = Histogram(
 GRAPHQL_OPERATIONS = Counter(
     "history_gateway_graphql_operations_total", "GraphQL operations run, by name.", ["operation"]
 )
+GRAPHQL_PLANS = Counter(
+    "history_gateway_graphql_plans_total",
+    "Completion plans made for a document's objects (compiled or unsupported), and plans that "
+    "met a value they do not handle (fallback: graphql-core completed the object).",
+    ["outcome"],
+)
 BILLING_CALLS = Counter(
     "history_gateway_billing_calls_total",
     "Billing calls by outcome (ok, a warning code, or not_asked).",
