@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.auth.agents import Agent
+from app.db import prepared
 from app.db.tables import agents, api_tokens
 
 TOKEN_PREFIX = "hgw_"
@@ -66,17 +67,22 @@ async def revoke_token(engine: AsyncEngine, token_id: int) -> bool:
     return result.rowcount == 1
 
 
-async def agent_with_token(connection: AsyncConnection, token: str) -> Agent | None:
-    """The active agent holding this unrevoked token, in one statement."""
-    row = (
-        await connection.execute(
-            sa.select(agents.c.id, agents.c.email, agents.c.name)
-            .join(api_tokens, api_tokens.c.agent_id == agents.c.id)
-            .where(
-                api_tokens.c.token_hash == _digest(token),
-                api_tokens.c.revoked_at.is_(None),
-                agents.c.active.is_(True),
-            )
+def _agent_with_token_select(_shape: None) -> sa.Select[tuple[int, str, str]]:
+    return (
+        sa.select(agents.c.id, agents.c.email, agents.c.name)
+        .join(api_tokens, api_tokens.c.agent_id == agents.c.id)
+        .where(
+            api_tokens.c.token_hash == sa.bindparam("token_hash"),
+            api_tokens.c.revoked_at.is_(None),
+            agents.c.active.is_(True),
         )
-    ).first()
-    return Agent(id=row.id, email=row.email, name=row.name) if row is not None else None
+    )
+
+
+async def agent_with_token(connection: AsyncConnection, token: str) -> Agent | None:
+    """The active agent holding this unrevoked token, in one statement (asked on every request,
+    so revoking a token or deactivating its agent takes effect at once)."""
+    rows = await prepared.fetch(
+        connection, _agent_with_token_select, None, {"token_hash": _digest(token)}
+    )
+    return Agent(id=rows[0][0], email=rows[0][1], name=rows[0][2]) if rows else None

@@ -1,18 +1,35 @@
 """Connections for the loaders: an outage of the helpdesk database becomes SERVICE_UNAVAILABLE,
-and a value it cannot hold BAD_USER_INPUT."""
+and a value it cannot hold BAD_USER_INPUT.
+
+Errors arrive two ways: wrapped by SQLAlchemy (statements it runs), or straight from asyncpg or
+sqlite3 (the prepared statements of `app.db.prepared`); both are mapped alike.
+"""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from app.errors import BadUserInput, ServiceUnavailable
+from app.errors import BadUserInput, GatewayError, ServiceUnavailable
 
 # Failures of reaching or keeping the database, as opposed to bugs in a statement.
-_OUTAGES = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError, OSError)
+_OUTAGES = (
+    exc.OperationalError,
+    exc.InterfaceError,
+    exc.TimeoutError,
+    OSError,
+    asyncpg.InterfaceError,
+    sqlite3.OperationalError,
+)
+# SQLSTATE classes of a lost connection (08), exhausted resources (53) and operator
+# intervention (57: a shutdown, a cancelled statement).
+_OUTAGE_CLASSES = ("08", "53", "57")
+_UNAVAILABLE = "The helpdesk database is unavailable."
 
 
 @asynccontextmanager
@@ -24,21 +41,35 @@ async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]
             # Every use is one statement (reads, or one upsert, delete or insert): autocommit
             # spares a BEGIN and a ROLLBACK round trip each (about 6 % of a REST request).
             await connection.execution_options(isolation_level="AUTOCOMMIT")
-            yield connection
+            try:
+                yield connection
+            except (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, OSError) as lost:
+                # The driver lost this connection under a prepared statement: SQLAlchemy did
+                # not see it, so the pool is told not to hand it out again.
+                await connection.invalidate(lost)
+                raise
     except _OUTAGES as error:
-        raise ServiceUnavailable("The helpdesk database is unavailable.") from error
-    except exc.DBAPIError as error:
+        raise ServiceUnavailable(_UNAVAILABLE) from error
+    except (asyncpg.PostgresError, exc.DBAPIError) as error:
+        mapped = _mapped(error)
+        if mapped is None:
+            raise
+        raise mapped from error
+
+
+def _mapped(error: asyncpg.PostgresError | exc.DBAPIError) -> GatewayError | None:
+    """The answer to a failed statement, or None for a bug in it."""
+    if isinstance(error, exc.DBAPIError):
         if error.connection_invalidated:
             # The connection broke mid-statement; the pool has dropped it and its siblings.
-            raise ServiceUnavailable("The helpdesk database is unavailable.") from error
-        if not _is_data_exception(error):
-            raise
+            return ServiceUnavailable(_UNAVAILABLE)
+        sqlstate = str(getattr(error.orig, "sqlstate", "") or "")
+    else:
+        sqlstate = str(error.sqlstate or "")
+    if sqlstate.startswith(_OUTAGE_CLASSES):
+        return ServiceUnavailable(_UNAVAILABLE)
+    if isinstance(error, exc.DataError) or sqlstate.startswith("22"):
         # A value the database cannot hold at all (PostgreSQL refuses NUL characters in text):
         # no stored row can match it, and the caller sent it.
-        raise BadUserInput("A value contains a character that cannot be stored.") from error
-
-
-def _is_data_exception(error: exc.DBAPIError) -> bool:
-    """SQLSTATE class 22, "data exception" (asyncpg reports some of them as plain errors)."""
-    sqlstate = str(getattr(error.orig, "sqlstate", "") or "")
-    return isinstance(error, exc.DataError) or sqlstate.startswith("22")
+        return BadUserInput("A value contains a character that cannot be stored.")
+    return None

@@ -35,7 +35,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     engine = create_async_engine(settings.database_url, **options)
     if settings.is_sqlite:
         sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    sa.event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
+    sa.event.listen(engine.sync_engine, "before_cursor_execute", _count_executed)
     if not settings.is_sqlite:
         sa.event.listen(engine.sync_engine.pool, "checkout", _replace_if_closed)
     sa.event.listen(engine.sync_engine.pool, "checkout", _checked_out)
@@ -74,7 +74,12 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
     cursor.close()
 
 
-def _count_statement(*_args: object, **_kwargs: object) -> None:
+def _count_executed(*_args: object, **_kwargs: object) -> None:
+    count_statement()
+
+
+def count_statement() -> None:
+    """Count a statement against the current request (`DEBUG_COUNTERS`)."""
     counters = current_counters()
     if counters is not None:
         counters.sql_statements += 1
