@@ -17,7 +17,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///./var/helpdesk.db"
-    db_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
+    db_pool_size: Annotated[int, Field(ge=1, le=200)] = 20
     db_pool_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 2.0
     db_statement_timeout_ms: Annotated[int, Field(ge=0)] = 3000
 

@@ -16,6 +16,7 @@ from app.config import Settings
 from app.db.engine import create_engine
 from app.deps import Resources
 from app.history.loaders import Sources
+from app.ops.gc_tuning import tune_for_serving
 from app.ops.windows import MemoryWindowCounter, RedisWindowCounter, WindowCounter
 
 
@@ -56,6 +57,7 @@ def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContext
             login_failures=counter(settings.login_window_seconds, "login-failures"),
             request_counts=counter(settings.rate_limit_window_seconds, "requests"),
         )
+        tune_for_serving()
         try:
             yield
         finally:

@@ -35,7 +35,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 PAGE_SIZE = 100
-# The gateway's pool bounds (DB_POOL_SIZE 10 plus as much overflow) and billing connection limit.
+# The gateway's pool bounds (DB_POOL_SIZE 20, no overflow) and billing connection limit.
 DB_POOL_MAX = 20
 BILLING_CONNECTIONS = 20
 BILLING_API_KEY = "demo-billing-key"

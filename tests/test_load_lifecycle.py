@@ -346,9 +346,9 @@ async def test_a_healthy_slow_backend_gives_complete_answers_and_nothing_leaks(
 
         # The engine's bound is pool_size + max_overflow (= pool_size); afterwards no
         # connection is checked out inside a transaction.
-        assert 0 < peak[0] <= 2 * DB_POOL_SIZE
+        assert 0 < peak[0] <= DB_POOL_SIZE
         after = await gateway_connections(world.database_url)
-        assert sum(after.values()) <= 2 * DB_POOL_SIZE, after
+        assert sum(after.values()) <= DB_POOL_SIZE, after
         assert set(after) == {"idle"}, after
 
         # Idle keep-alive connections to the backend may stay (httpx closes them lazily, 5 s
@@ -359,7 +359,7 @@ async def test_a_healthy_slow_backend_gives_complete_answers_and_nothing_leaks(
         print(f"fds: baseline {dict(baseline)}, after {dict(fds)}")
         assert fds["served"] == 1, fds
         assert fds["billing"] <= CONCURRENCY, fds
-        assert fds["database"] <= 2 * DB_POOL_SIZE, fds
+        assert fds["database"] <= DB_POOL_SIZE, fds
         settled, before = fds.total() - fds["billing"], baseline.total() - baseline["billing"]
         assert abs(settled - before) <= FD_MARGIN, (baseline, fds)
         assert logged_errors(process) == []
@@ -396,9 +396,9 @@ async def test_a_failing_backend_gives_partial_answers_and_the_breaker_bounds_it
         assert bound < LOAD_REQUESTS
         assert BREAKER_FAILURES <= hits <= bound, (hits, bound, run.seconds)
 
-        assert 0 < peak[0] <= 2 * DB_POOL_SIZE
+        assert 0 < peak[0] <= DB_POOL_SIZE
         after = await gateway_connections(world.database_url)
-        assert sum(after.values()) <= 2 * DB_POOL_SIZE, after
+        assert sum(after.values()) <= DB_POOL_SIZE, after
         assert set(after) == {"idle"}, after
         assert logged_errors(process) == []
 

@@ -21,8 +21,10 @@ def create_engine(settings: Settings) -> AsyncEngine:
         options["connect_args"] = {"timeout": settings.db_pool_timeout_seconds}
     else:
         options.update(
+            # A fixed pool: overflow connections are closed as soon as they are returned, so
+            # under steady load past the pool size every request paid for a new connection.
             pool_size=settings.db_pool_size,
-            max_overflow=settings.db_pool_size,
+            max_overflow=0,
             pool_timeout=settings.db_pool_timeout_seconds,
             connect_args={
                 "timeout": settings.db_pool_timeout_seconds,

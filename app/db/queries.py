@@ -40,6 +40,7 @@ _TICKET_COLUMNS = (
     tickets.c.customer_id,
     tickets.c.created_at,
 )
+_TICKET_FIELDS = len(_TICKET_COLUMNS)
 _TICKETS_WITH_SUBCHANNEL = tickets.outerjoin(
     subchannels, tickets.c.subchannel_id == subchannels.c.id
 )
@@ -47,22 +48,8 @@ _ticket_position = sa.tuple_(tickets.c.created_at, tickets.c.id)
 
 
 def _ticket(row: Row) -> Ticket:
-    # The columns of _TICKET_COLUMNS, in order.
-    return Ticket(
-        id=row[0],
-        channel=row[1],
-        sub_channel=row[2],
-        status=row[3],
-        priority=row[4],
-        direction=row[5],
-        subject=row[6],
-        from_name=row[7],
-        from_addr=row[8],
-        url=row[9],
-        contract_id=row[10],
-        customer_id=row[11],
-        created_at=row[12],
-    )
+    # The columns of _TICKET_COLUMNS are the fields of Ticket, in order.
+    return Ticket._make(row[:_TICKET_FIELDS])
 
 
 def _tickets_by_ids_select(count: int) -> sa.Select[tuple[object, ...]]:

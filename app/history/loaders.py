@@ -72,6 +72,7 @@ class Loaders:
     def __init__(self, sources: Sources, agent_id: int) -> None:
         self._sources = sources
         self._agent_id = agent_id
+        self._in_windows: dict[int, Ticket] = {}
         self.access_log: DataLoader[Read, None] = _observed("access_log", self._log_reads)
         self.ticket: DataLoader[int, Ticket | None] = _observed("ticket", self._tickets)
         self.contract: DataLoader[str, Contract | None] = _observed("contract", self._contracts)
@@ -98,6 +99,12 @@ class Loaders:
             await queries.log_reads(connection, self._agent_id, reads, current_request_id())
         return [None] * len(reads)
 
+    async def ticket_of(self, ticket_id: int) -> Ticket | None:
+        """A ticket, at once when a history window of this request has read it already (a
+        timeline often links each ticket item to its ticket), else through the loader."""
+        known = self._in_windows.get(ticket_id)
+        return known if known is not None else await self.ticket.load(ticket_id)
+
     async def _tickets(self, ids: Sequence[int]) -> list[Ticket | None]:
         async with read_connection(self._sources.engine) as connection:
             found = await queries.tickets_by_ids(connection, ids)
@@ -116,10 +123,10 @@ class Loaders:
     async def _ticket_windows(self, windows: Sequence[TicketWindow]) -> list[list[Ticket]]:
         async with read_connection(self._sources.engine) as connection:
             found = await queries.ticket_windows(connection, windows)
-        # A timeline often links each ticket item to its ticket: those are loaded already.
+        # Kept for `ticket_of` rather than primed: priming makes a future per ticket, and most
+        # are never asked for.
         for tickets in found:
-            for ticket in tickets:
-                self.ticket.prime(ticket.id, ticket)
+            self._in_windows.update((ticket.id, ticket) for ticket in tickets)
         return found
 
     async def _scope_counts(self, keys: Sequence[tuple[Scope, HistoryFilter]]) -> list[ScopeCounts]:

@@ -52,7 +52,7 @@ class HistoryService:
     async def find_ticket(self, ticket_id: int) -> Ticket | None:
         if not 0 < ticket_id <= INT32_MAX:
             return None
-        return await self._loaders.ticket.load(ticket_id)
+        return await self._loaders.ticket_of(ticket_id)
 
     async def tickets(self, ticket_ids: list[int]) -> list[Ticket | None]:
         """Tickets in the order asked, None where unknown."""
