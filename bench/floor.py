@@ -29,6 +29,7 @@ from typing import Any
 import asyncpg
 import httpx
 import orjson
+from httpx_aiohttp import AiohttpTransport
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -79,12 +80,14 @@ def create_app() -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         pool = await asyncpg.create_pool(database_url, min_size=DB_POOL_MAX, max_size=DB_POOL_MAX)
+        # The gateway's billing client: httpx on the aiohttp transport, the same pool bounds.
+        limits = httpx.Limits(
+            max_connections=BILLING_CONNECTIONS, max_keepalive_connections=BILLING_CONNECTIONS
+        )
         http = httpx.AsyncClient(
+            transport=AiohttpTransport(limits=limits),
             base_url=billing_url,
             headers={"Authorization": f"Bearer {BILLING_API_KEY}"},
-            limits=httpx.Limits(
-                max_connections=BILLING_CONNECTIONS, max_keepalive_connections=BILLING_CONNECTIONS
-            ),
             timeout=httpx.Timeout(2.0, connect=0.5),
         )
         app.state.pool, app.state.http = pool, http

@@ -242,6 +242,8 @@ def _boxes() -> list[Box]:
         Box(label=None, animals=[], sizes=[]),  # type: ignore[arg-type]  # a null it forbids
         Box(label="cast", animals=[strawberry.cast(Cat, Dog(name="Odd", barks=True))], sizes=[]),
         Box(label="odd sizes", animals=[], sizes=["x"]),  # type: ignore[list-item]
+        # Values their scalars convert: an int for a String, a bool for an Int.
+        Box(label=42, animals=[], sizes=[True]),  # type: ignore[arg-type, list-item]
     ]
 
 
@@ -273,5 +275,6 @@ async def test_unexpected_values_get_graphql_cores_answer_and_errors() -> None:
         {"__typename": "Dog", "name": "Bit", "barks": False}
     ]
     # Four boxes fail in four ways (a resolver error, a forbidden null, a cast, a bad leaf).
-    assert mine.data["boxes"][2:] == [None] * 4
+    assert mine.data["boxes"][2:6] == [None] * 4
+    assert (mine.data["boxes"][6]["label"], mine.data["boxes"][6]["sizes"]) == ("42", [1])
     assert len(theirs.errors or []) == 4

@@ -102,9 +102,8 @@ async def test_windows_that_want_no_tickets_keep_their_places(
         TicketWindow(scope, events_only, 10),
     ]
 
-    async with scratch.engine.connect() as connection:
-        lone = await queries.ticket_windows(connection, windows)
-        several = await queries.ticket_windows(connection, [*windows, windows[1]])
+    lone = await queries.ticket_windows(scratch.engine, windows)
+    several = await queries.ticket_windows(scratch.engine, [*windows, windows[1]])
 
     assert [[t.id for t in found] for found in lone] == [[], [ticket], []]
     assert [[t.id for t in found] for found in several] == [[], [ticket], [], [ticket]]

@@ -90,8 +90,7 @@ class Authenticator:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise Unauthenticated
-        async with read_connection(self._engine) as connection:
-            agent = await agent_with_token(connection, token)
+        agent = await agent_with_token(self._engine, token)
         if agent is None:
             raise Unauthenticated
         return Caller(agent, _credential_key("token", token))

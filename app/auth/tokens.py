@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.auth.agents import Agent
 from app.db import prepared
@@ -79,10 +79,10 @@ def _agent_with_token_select(_shape: None) -> sa.Select[tuple[int, str, str]]:
     )
 
 
-async def agent_with_token(connection: AsyncConnection, token: str) -> Agent | None:
+async def agent_with_token(engine: AsyncEngine, token: str) -> Agent | None:
     """The active agent holding this unrevoked token, in one statement (asked on every request,
     so revoking a token or deactivating its agent takes effect at once)."""
     rows = await prepared.fetch(
-        connection, _agent_with_token_select, None, {"token_hash": _digest(token)}
+        engine, _agent_with_token_select, None, {"token_hash": _digest(token)}
     )
     return Agent(id=rows[0][0], email=rows[0][1], name=rows[0][2]) if rows else None

@@ -15,6 +15,7 @@ import random
 from collections.abc import Sequence
 
 import httpx
+from httpx_aiohttp import AiohttpTransport
 from pydantic import ValidationError
 
 from app.billing.breaker import BreakerState, CircuitBreaker
@@ -32,15 +33,20 @@ _BREAKER_LEVEL = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerStat
 
 
 def build_http_client(settings: Settings) -> httpx.AsyncClient:
-    """The one shared connection pool to the billing backend, owned by the app's lifespan."""
+    """The one shared connection pool to the billing backend, owned by the app's lifespan.
+
+    httpx's API on aiohttp's connection pool and C HTTP parser: at concurrency 32 a billing call
+    cost about 0.95 ms of CPU through httpcore and 0.35 ms through aiohttp (docs/architecture.md).
+    """
+    limits = httpx.Limits(
+        max_connections=settings.billing_max_concurrency,
+        max_keepalive_connections=settings.billing_max_concurrency,
+    )
     return httpx.AsyncClient(
+        transport=AiohttpTransport(limits=limits),
         base_url=str(settings.billing_url),
         timeout=httpx.Timeout(
             settings.billing_deadline_seconds, connect=settings.billing_connect_timeout_seconds
-        ),
-        limits=httpx.Limits(
-            max_connections=settings.billing_max_concurrency,
-            max_keepalive_connections=settings.billing_max_concurrency,
         ),
         headers={"Authorization": f"Bearer {settings.billing_api_key}"},
     )

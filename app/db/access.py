@@ -10,10 +10,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.util import greenlet_spawn
 
 from app.errors import BadUserInput, GatewayError, ServiceUnavailable
 
@@ -34,20 +36,37 @@ _UNAVAILABLE = "The helpdesk database is unavailable."
 
 @asynccontextmanager
 async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A pooled connection for one loader batch or one write (sibling batches run
+    """A pooled SQLAlchemy connection for one loader batch or one write (sibling batches run
     concurrently, each on its own connection)."""
+    async with _mapped_errors(), engine.connect() as connection:
+        # Every use is one statement (reads, or one upsert, delete or insert): autocommit
+        # spares a BEGIN and a ROLLBACK round trip each (about 6 % of a REST request).
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield connection
+
+
+@asynccontextmanager
+async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
+    """A pooled connection as the driver's own object (asyncpg's or aiosqlite's), for one
+    prepared statement (`app.db.prepared`): no SQLAlchemy connection is built around it, which
+    costs a fifth of what `read_connection` does."""
+    async with _mapped_errors():
+        pooled = await engine.raw_connection()
+        try:
+            yield pooled.driver_connection
+        except (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, OSError) as lost:
+            # SQLAlchemy did not see the driver lose it: the pool must not hand it out again.
+            await greenlet_spawn(pooled.invalidate, lost)
+            raise
+        finally:
+            # Back to the pool (its reset on return may need the driver: hence the greenlet).
+            await greenlet_spawn(pooled.close)
+
+
+@asynccontextmanager
+async def _mapped_errors() -> AsyncIterator[None]:
     try:
-        async with engine.connect() as connection:
-            # Every use is one statement (reads, or one upsert, delete or insert): autocommit
-            # spares a BEGIN and a ROLLBACK round trip each (about 6 % of a REST request).
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
-            try:
-                yield connection
-            except (asyncpg.InterfaceError, asyncpg.PostgresConnectionError, OSError) as lost:
-                # The driver lost this connection under a prepared statement: SQLAlchemy did
-                # not see it, so the pool is told not to hand it out again.
-                await connection.invalidate(lost)
-                raise
+        yield
     except _OUTAGES as error:
         raise ServiceUnavailable(_UNAVAILABLE) from error
     except (asyncpg.PostgresError, exc.DBAPIError) as error:

@@ -10,7 +10,7 @@ A shape is a hashable description of everything but the values (how many ids, wh
 set); `build(shape)` makes the statement with a `sa.bindparam(name)` for each value, and literals
 of the shape become constants of the compiled statement. Statements whose values would need
 SQLAlchemy's type conversion or expansion are refused when compiled, so a shape runs exactly as
-SQLAlchemy would run it. Connections come from `read_connection`, which also maps driver errors.
+SQLAlchemy would run it. Connections come from `driver_connection`, which maps driver errors.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from app.db.access import driver_connection
 from app.db.engine import count_statement
 
 SQL_CACHE_SIZE = 512
@@ -62,30 +63,31 @@ def _compile(dialect: Dialect, build: Build, shape: Hashable) -> _Compiled:
 
 
 async def fetch(
-    connection: AsyncConnection, build: Build, shape: Hashable, values: Mapping[str, object]
+    engine: AsyncEngine, build: Build, shape: Hashable, values: Mapping[str, object]
 ) -> Sequence[Row]:
     """The rows of the statement of this shape, with these values."""
-    statement = _compile(connection.dialect, build, shape)
+    statement = _compile(engine.dialect, build, shape)
     arguments = statement.arguments(values)
-    driver = (await connection.get_raw_connection()).driver_connection
-    count_statement()
-    if connection.dialect.driver == "asyncpg":
-        rows: Sequence[Row] = await driver.fetch(statement.sql, *arguments)  # type: ignore[union-attr]
-        return rows
-    async with driver.execute(statement.sql, arguments) as cursor:  # type: ignore[union-attr]
-        return list(await cursor.fetchall())
+    async with driver_connection(engine) as driver:
+        count_statement()
+        if engine.dialect.driver == "asyncpg":
+            rows: Sequence[Row] = await driver.fetch(statement.sql, *arguments)
+            return rows
+        async with driver.execute(statement.sql, arguments) as cursor:
+            return list(await cursor.fetchall())
 
 
 async def execute(
-    connection: AsyncConnection, build: Build, shape: Hashable, values: Mapping[str, object]
+    engine: AsyncEngine, build: Build, shape: Hashable, values: Mapping[str, object]
 ) -> None:
-    """Run a statement of this shape that returns no rows (an insert)."""
-    statement = _compile(connection.dialect, build, shape)
+    """Run a statement of this shape that returns no rows (an insert), committed."""
+    statement = _compile(engine.dialect, build, shape)
     arguments = statement.arguments(values)
-    driver = (await connection.get_raw_connection()).driver_connection
-    count_statement()
-    if connection.dialect.driver == "asyncpg":
-        await driver.execute(statement.sql, *arguments)  # type: ignore[union-attr]
-        return
-    cursor = await driver.execute(statement.sql, arguments)  # type: ignore[union-attr]
-    await cursor.close()
+    async with driver_connection(engine) as driver:
+        count_statement()
+        if engine.dialect.driver == "asyncpg":
+            await driver.execute(statement.sql, *arguments)  # asyncpg autocommits
+            return
+        await driver.execute(statement.sql, arguments)
+        # sqlite3 opened a transaction for the insert; the pool's reset would roll it back.
+        await driver.commit()

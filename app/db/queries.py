@@ -6,7 +6,7 @@ import time
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.db import prepared
 from app.db.prepared import Row
@@ -60,9 +60,9 @@ def _tickets_by_ids_select(count: int) -> sa.Select[tuple[object, ...]]:
     )
 
 
-async def tickets_by_ids(connection: AsyncConnection, ids: Sequence[int]) -> dict[int, Ticket]:
+async def tickets_by_ids(engine: AsyncEngine, ids: Sequence[int]) -> dict[int, Ticket]:
     values = {f"id{n}": ticket_id for n, ticket_id in enumerate(ids)}
-    rows = await prepared.fetch(connection, _tickets_by_ids_select, len(ids), values)
+    rows = await prepared.fetch(engine, _tickets_by_ids_select, len(ids), values)
     return {row[0]: _ticket(row) for row in rows}
 
 
@@ -242,14 +242,14 @@ def ticket_windows_statement(
 
 
 async def ticket_windows(
-    connection: AsyncConnection, windows: Sequence[TicketWindow]
+    engine: AsyncEngine, windows: Sequence[TicketWindow]
 ) -> list[list[Ticket]]:
     """The tickets of many pages in one statement: one index range scan per page."""
     found: list[list[Ticket]] = [[] for _ in windows]
     shapes, values = _wanted_windows(windows)
     if not shapes:
         return found
-    for row in await prepared.fetch(connection, _windows_select, shapes, values):
+    for row in await prepared.fetch(engine, _windows_select, shapes, values):
         # window_no comes first in a union's rows and last in a lone select's.
         if len(shapes) == 1:
             found[row[-1]].append(_ticket(row))
@@ -287,7 +287,7 @@ def _counts_select(
 
 
 async def scope_counts(
-    connection: AsyncConnection, keys: Sequence[tuple[Scope, HistoryFilter]]
+    engine: AsyncEngine, keys: Sequence[tuple[Scope, HistoryFilter]]
 ) -> list[ScopeCounts]:
     """Per scope: tickets passing the filter, and open or pending tickets ignoring it."""
     shapes = tuple(_count_shape(scope, history_filter) for scope, history_filter in keys)
@@ -297,7 +297,7 @@ async def scope_counts(
         values[f"c{n}_scope"] = _scope_value(scope)
     counts = [ScopeCounts(0, 0) for _ in keys]
     for key_no, matched, open_tickets in await prepared.fetch(
-        connection, _counts_select, shapes, values
+        engine, _counts_select, shapes, values
     ):
         counts[key_no] = ScopeCounts(int(matched), int(open_tickets))
     return counts
@@ -311,7 +311,7 @@ def _access_log_insert(rows: int) -> sa.Insert:
 
 
 async def log_reads(
-    connection: AsyncConnection,
+    engine: AsyncEngine,
     agent_id: int,
     reads: Sequence[tuple[int | None, str | None]],
     request_id: str | None,
@@ -326,4 +326,4 @@ async def log_reads(
             f"request_id{n}": request_id or "-",
             f"created_at{n}": now,
         }
-    await prepared.execute(connection, _access_log_insert, len(reads), values)
+    await prepared.execute(engine, _access_log_insert, len(reads), values)

@@ -3,7 +3,8 @@ per document, not field by field through graphql-core.
 
 graphql-core spends about 4 µs on each field it resolves (resolve info, path, resolver call,
 completion): a history page of 100 items selects some 1,300 fields. A plan reads the same
-attributes and coerces the same leaves with the same scalar functions, in one pass.
+attributes and coerces the same leaves with the same scalar functions, in one pass: a function
+generated for the object's selection (`app.graphql.plan_code`).
 
 An object qualifies when every selected field is `__typename`, a Strawberry field without a
 resolver, or a synchronous resolver taking only `self` (no info, no arguments, no extensions),
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from operator import attrgetter
 from typing import Any, ClassVar
 
 from graphql import (
@@ -28,7 +28,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLInterfaceType,
-    GraphQLLeafType,
+    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
@@ -36,28 +36,20 @@ from graphql import (
     SelectionSetNode,
     is_leaf_type,
     is_list_type,
-    is_non_null_type,
     is_object_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList
-from graphql.pyutils import AwaitableOrValue, Path, Undefined
+from graphql.pyutils import AwaitableOrValue, Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.base import StrawberryObjectDefinition
-from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from strawberry.types.field import StrawberryField
 
+from app.graphql.plan_code import ByClass, Complete, Field, Leaf, ListOf, ObjectPlan, Value, build
 from app.ops.metrics import GRAPHQL_PLANS
 
 PLAN_CACHE_SIZE = 1024
 _DEFINITION = GraphQLCoreConverter.DEFINITION_BACKREF
-
-Complete = Callable[[Any], Any]
-Read = Callable[[Any], Any]
-
-
-class _Unexpected(Exception):
-    """A value the plan does not handle: graphql-core completes the object instead."""
 
 
 class CompilingExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -91,7 +83,8 @@ class CompilingExecutor(StrawberryGraphQLCoreExecutionContext):
         found = self.plans.get(key)
         if found is not None:
             return found[1]
-        plan = _Compiler(self).object_plan(object_type, fields)
+        description = _Compiler(self).object_plan(object_type, fields)
+        plan = build(description) if description is not None else None
         GRAPHQL_PLANS.labels("compiled" if plan is not None else "unsupported").inc()
         # The entry keeps its nodes alive, so their ids are not reused while it is cached.
         self.plans.put(key, (nodes, plan))
@@ -132,12 +125,14 @@ class _PlanCache:
 
 
 class _Compiler:
+    """Describes what a plan completes, or finds that an object does not qualify (None)."""
+
     def __init__(self, executor: CompilingExecutor) -> None:
         self._executor = executor
 
     def object_plan(
         self, object_type: GraphQLObjectType, fields: FieldDetailsList
-    ) -> Complete | None:
+    ) -> ObjectPlan | None:
         executor = self._executor
         if not executor.compiles() or not all(
             details.defer_usage is None
@@ -146,70 +141,70 @@ class _Compiler:
             for details in fields
         ):
             return None
-        accepts = _accepts(object_type)
-        if accepts is None:
+        takes = _class_taken(object_type)
+        if takes is _NEVER:
             return None
         grouped, new_defer_usages, _ = executor.collect_subfields(object_type, fields)
         if new_defer_usages:
             return None
-        plans: list[tuple[str, Read, Complete]] = []
+        plan = ObjectPlan(origin=takes if isinstance(takes, type) else None)
         for response_name, sub_fields in grouped.items():
-            field_plan = self._field_plan(object_type, sub_fields)
+            field_plan = self._field(object_type, response_name, sub_fields)
             if field_plan is None:
                 return None
-            plans.append((response_name, *field_plan))
-        return _object(accepts, tuple(plans))
+            plan.fields.append(field_plan)
+        return plan
 
-    def _field_plan(
-        self, object_type: GraphQLObjectType, fields: FieldDetailsList
-    ) -> tuple[Read, Complete] | None:
+    def _field(
+        self, object_type: GraphQLObjectType, response_name: str, fields: FieldDetailsList
+    ) -> Field | None:
         node = fields[0].node
         name = node.name.value
         if name == "__typename":
-            type_name = object_type.name
-            return (lambda _source: type_name), _identity
+            return Field(response_name, typename=object_type.name)
         field = object_type.fields.get(name)
         if field is None or field.args or node.arguments:
             return None
         read = _reader(field.extensions.get(_DEFINITION))
-        complete = self._value_plan(field.type, fields) if read is not None else None
-        return (read, complete) if read is not None and complete is not None else None
+        value = self._value(field.type, fields) if read is not None else None
+        if read is None or value is None:
+            return None
+        if isinstance(read, str):
+            return Field(response_name, attribute=read, value=value)
+        return Field(response_name, resolver=read, value=value)
 
-    def _value_plan(self, type_: GraphQLOutputType, fields: FieldDetailsList) -> Complete | None:
-        """Completes a field's value: null where the type allows it, else the plan of its type."""
-        if is_non_null_type(type_):
-            inner = self._non_null_plan(type_.of_type, fields)
-            return _required(inner) if inner is not None else None
-        inner = self._non_null_plan(type_, fields)
-        return _optional(inner) if inner is not None else None
+    def _value(self, type_: GraphQLOutputType, fields: FieldDetailsList) -> Value | None:
+        nullable = not isinstance(type_, GraphQLNonNull)
+        named = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+        kind: Leaf | ListOf | ByClass | ObjectPlan | None
+        if is_list_type(named):
+            item = self._value(named.of_type, fields)
+            kind = ListOf(item) if item is not None else None
+        elif is_leaf_type(named):
+            kind = Leaf(named)
+        elif is_object_type(named):
+            kind = self.object_plan(named, fields)
+        elif isinstance(named, GraphQLInterfaceType):
+            kind = self._interface(named, fields)
+        else:
+            kind = None
+        return Value(kind, nullable) if kind is not None else None
 
-    def _non_null_plan(self, type_: GraphQLOutputType, fields: FieldDetailsList) -> Complete | None:
-        if is_list_type(type_):
-            item = self._value_plan(type_.of_type, fields)
-            return _list(item) if item is not None else None
-        if is_leaf_type(type_):
-            return _leaf(type_)
-        if is_object_type(type_):
-            return self.object_plan(type_, fields)
-        if isinstance(type_, GraphQLInterfaceType):
-            return self._interface_plan(type_, fields)
-        return None
-
-    def _interface_plan(
+    def _interface(
         self, interface: GraphQLInterfaceType, fields: FieldDetailsList
-    ) -> Complete | None:
+    ) -> ByClass | None:
         definition = interface.extensions.get(_DEFINITION)
         # Strawberry's own type resolution, which picks the type of the object's class.
         if not isinstance(definition, StrawberryObjectDefinition) or definition.resolve_type:
             return None
-        by_class: dict[type, Complete] = {}
+        plans: dict[type, ObjectPlan] = {}
         for object_type in self._executor.schema.get_possible_types(interface):
             origin = _origin(object_type)
             plan = self.object_plan(object_type, fields) if origin is not None else None
             if origin is None or plan is None:
                 return None
-            by_class[origin] = plan
-        return _by_class(by_class)
+            plans[origin] = plan
+        return ByClass(plans)
 
 
 def _without_directives(
@@ -245,37 +240,35 @@ def _origin(object_type: GraphQLObjectType) -> type | None:
     return definition.origin
 
 
-def _accepts(object_type: GraphQLObjectType) -> Callable[[Any], bool] | None:
-    """The check an object must pass before its plan applies (None: the type never qualifies).
+_NEVER = object()
+
+
+def _class_taken(object_type: GraphQLObjectType) -> type | object | None:
+    """The class a plan takes for this type: None for any object, _NEVER if plans cannot.
 
     graphql-core asks `is_type_of` where the type has one; Strawberry's accepts instances of the
     type (and of its interfaces) or casts to it. A plan takes exactly the type's class, uncast;
     anything else goes to graphql-core, which asks `is_type_of` itself.
     """
     if object_type.is_type_of is None:
-        return _anything
+        return None
     definition = object_type.extensions.get(_DEFINITION)
     origin = _origin(object_type)
     if origin is None or not isinstance(definition, StrawberryObjectDefinition):
-        return None
-    if definition.is_type_of is not None:
-        return None
-    return lambda value: type(value) is origin and not hasattr(value, TYPE_CAST_ATTRIBUTE)
+        return _NEVER
+    return _NEVER if definition.is_type_of is not None else origin
 
 
-def _anything(_value: Any) -> bool:
-    return True
-
-
-def _reader(field: object) -> Read | None:
-    """How a plan reads a field: the attribute, or a resolver that needs nothing but `self`."""
+def _reader(field: object) -> str | Callable[[Any], Any] | None:
+    """How a plan reads a field: an attribute's name, or a resolver needing only `self`."""
     if not isinstance(field, StrawberryField) or field.extensions:
         return None
     resolver = field.base_resolver
     if resolver is None:
-        if field.default_resolver is getattr:
-            return attrgetter(field.python_name)
-        default, name = field.default_resolver, field.python_name
+        name = field.python_name
+        if field.default_resolver is getattr and name.isidentifier():
+            return name
+        default = field.default_resolver
         return lambda source: default(source, name)
     if (
         resolver.is_async
@@ -285,65 +278,3 @@ def _reader(field: object) -> Read | None:
         return None
     read = resolver.wrapped_func
     return read if callable(read) else None
-
-
-def _identity(value: Any) -> Any:
-    return value
-
-
-def _object(
-    accepts: Callable[[Any], bool], plans: tuple[tuple[str, Read, Complete], ...]
-) -> Complete:
-    def complete(value: Any) -> dict[str, Any]:
-        if not accepts(value):
-            raise _Unexpected
-        return {name: finish(read(value)) for name, read, finish in plans}
-
-    return complete
-
-
-def _by_class(plans: dict[type, Complete]) -> Complete:
-    def complete(value: Any) -> Any:
-        plan = plans.get(type(value))
-        if plan is None:
-            raise _Unexpected
-        return plan(value)
-
-    return complete
-
-
-def _leaf(type_: GraphQLLeafType) -> Complete:
-    coerce = type_.coerce_output_value
-
-    def complete(value: Any) -> Any:
-        coerced = coerce(value)
-        if coerced is None or coerced is Undefined:
-            raise _Unexpected
-        return coerced
-
-    return complete
-
-
-def _list(item: Complete) -> Complete:
-    def complete(value: Any) -> list[Any]:
-        if not isinstance(value, list | tuple):
-            raise _Unexpected
-        return [item(each) for each in value]
-
-    return complete
-
-
-def _required(inner: Complete) -> Complete:
-    def complete(value: Any) -> Any:
-        if value is None or value is Undefined:
-            raise _Unexpected
-        return inner(value)
-
-    return complete
-
-
-def _optional(inner: Complete) -> Complete:
-    def complete(value: Any) -> Any:
-        return None if value is None or value is Undefined else inner(value)
-
-    return complete

@@ -95,8 +95,7 @@ class Loaders:
 
     async def _log_reads(self, reads: Sequence[Read]) -> list[None]:
         """Record reads in the access log: who, what, which request, when; never content."""
-        async with read_connection(self._sources.engine) as connection, connection.begin():
-            await queries.log_reads(connection, self._agent_id, reads, current_request_id())
+        await queries.log_reads(self._sources.engine, self._agent_id, reads, current_request_id())
         return [None] * len(reads)
 
     async def ticket_of(self, ticket_id: int) -> Ticket | None:
@@ -106,8 +105,7 @@ class Loaders:
         return known if known is not None else await self.ticket.load(ticket_id)
 
     async def _tickets(self, ids: Sequence[int]) -> list[Ticket | None]:
-        async with read_connection(self._sources.engine) as connection:
-            found = await queries.tickets_by_ids(connection, ids)
+        found = await queries.tickets_by_ids(self._sources.engine, ids)
         return [found.get(ticket_id) for ticket_id in ids]
 
     async def _contracts(self, ids: Sequence[str]) -> list[Contract | None]:
@@ -121,8 +119,7 @@ class Loaders:
         return [found.get(customer_id) for customer_id in ids]
 
     async def _ticket_windows(self, windows: Sequence[TicketWindow]) -> list[list[Ticket]]:
-        async with read_connection(self._sources.engine) as connection:
-            found = await queries.ticket_windows(connection, windows)
+        found = await queries.ticket_windows(self._sources.engine, windows)
         # Kept for `ticket_of` rather than primed: priming makes a future per ticket, and most
         # are never asked for.
         for tickets in found:
@@ -130,8 +127,7 @@ class Loaders:
         return found
 
     async def _scope_counts(self, keys: Sequence[tuple[Scope, HistoryFilter]]) -> list[ScopeCounts]:
-        async with read_connection(self._sources.engine) as connection:
-            return await queries.scope_counts(connection, keys)
+        return await queries.scope_counts(self._sources.engine, keys)
 
     async def _scope_contracts(self, scopes: Sequence[Scope]) -> list[list[str]]:
         """The contracts whose billing events belong to each scope.
