@@ -57,6 +57,13 @@ QUERIES = {
         " history(first: 10) { nodes { type url @include(if: $urls) id @skip(if: $ids) } } } }",
         {"urls": False, "ids": False},
     ),
+    "totals asked through fragments only": (
+        """query($id: Int!) { ticket(id: $id) { history(first: 3) {
+             ...Counts ... on HistoryConnection { opened: openedTicketCount } nodes { id }
+           } } }
+           fragment Counts on HistoryConnection { totalCount }""",
+        {},
+    ),
     "a contract's history": (
         "query($contract: ID!) { contract(id: $contract) { history(first: 100) {"
         " edges { cursor node { " + NODE_FIELDS + " } } totalCount } } }",

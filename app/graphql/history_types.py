@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Protocol
 
 import strawberry
-from strawberry.types.nodes import SelectedField, Selection
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
 
 from app.errors import ErrorCode
 from app.graphql.context import Info
@@ -233,7 +239,7 @@ async def resolve_history(
         last=last,
         before=decode_cursor(before, bound_to, "before"),
     )
-    if _selects(info.selected_fields[0].selections, {"totalCount", "openedTicketCount"}):
+    if _selects(info, {"totalCount", "openedTicketCount"}):
         # Counted together with the page, so the counts of every history asked in the same
         # query share one statement, whatever each history waits for afterwards.
         page, totals = await asyncio.gather(
@@ -266,11 +272,35 @@ async def resolve_history(
     )
 
 
-def _selects(selections: Sequence[Selection], names: set[str]) -> bool:
-    """Whether one of the named fields is selected at this level, through fragments too."""
-    return any(
-        selection.name in names
-        if isinstance(selection, SelectedField)
-        else _selects(selection.selections, names)
-        for selection in selections
-    )
+def _selects(info: Info, names: set[str]) -> bool:
+    """Whether one of the named fields is selected on this field's value, through fragments too.
+
+    Read off the document itself: `info.selected_fields` would convert the whole selection below
+    (every item field of a page) into Strawberry objects first.
+    """
+    raw = info._raw_info
+    return _any_selected([node.selection_set for node in raw.field_nodes], raw.fragments, names)
+
+
+def _any_selected(
+    selection_sets: Sequence[SelectionSetNode | None],
+    fragments: Mapping[str, FragmentDefinitionNode],
+    names: set[str],
+) -> bool:
+    for selection_set in selection_sets:
+        for selection in selection_set.selections if selection_set is not None else ():
+            nested: SelectionSetNode | None
+            if isinstance(selection, FieldNode):
+                if selection.name.value in names:
+                    return True
+                nested = None
+            elif isinstance(selection, InlineFragmentNode):
+                nested = selection.selection_set
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = fragments.get(selection.name.value)
+                nested = fragment.selection_set if fragment is not None else None
+            else:
+                nested = None
+            if nested is not None and _any_selected([nested], fragments, names):
+                return True
+    return False
