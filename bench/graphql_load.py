@@ -6,7 +6,9 @@ Everything `bench/rest.py` does (database, token, simulator, gateway, floor, tic
 checks; its functions are reused), plus a fourth process: stock Strawberry
 (`bench/stock_strawberry.py`, the gateway app with a plain Strawberry schema that has only the
 ParserCache and ValidationCache extensions), served like the gateway and pinned to the same CPU.
-wrk then drives four targets over the same ticket rotation, each at c=1 and c=32:
+wrk then drives four targets, each at c=1 and c=32: REST over `rest.py`'s ticket rotation (the
+100 largest seeded histories), GraphQL over the newest tickets of `histories.py`'s 100 busy
+contracts (150 tickets each, so every `history(first: 100)` page is full):
 
 - floor: `bench/floor.py`, REST;
 - gateway-rest: the gateway's REST endpoint;
@@ -35,6 +37,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import histories
 import httpx
 import rest
 from rest import HOST, LOAD_CPU, SERVER_CPU, BenchError, Credentials, Server, WrkResult
@@ -109,18 +112,20 @@ def _run(args: argparse.Namespace) -> int:
             _stock_server(database_url, servers["simulator"].base_url, workdir)
         )
         sample = asyncio.run(rest._pick_tickets(database_url, servers["simulator"].base_url))
+        # The REST sample comes from the seeded world, before the busy contracts exist.
+        graphql_ids = stack.enter_context(busy_histories(database_url, args.seed))
         bodies_match, rest_bytes = rest._compare_bodies(
             servers["gateway"], servers["floor"], sample.ticket_ids, credentials, database_url
         )
         graphql_sample = _check_graphql(
-            servers["gateway"], servers["stock"], sample.ticket_ids, credentials
+            servers["gateway"], servers["stock"], graphql_ids, credentials
         )
         scripts = {
             "rest": workdir / "rest.lua",
             "graphql": workdir / "graphql.lua",
         }
         scripts["rest"].write_text(rest._lua_script(sample.ticket_ids, credentials))
-        scripts["graphql"].write_text(_graphql_lua(sample.ticket_ids, credentials))
+        scripts["graphql"].write_text(_graphql_lua(graphql_ids, credentials))
         results = _measure(servers, scripts, args.duration, args.reps)
     finished = datetime.now(UTC)
     summary = _summary(results)
@@ -143,6 +148,7 @@ def _run(args: argparse.Namespace) -> int:
         "sample": {
             "tickets": len(sample.ticket_ids),
             "history_items": rest._spread(sample.history_sizes),
+            "graphql_tickets": len(graphql_ids),
             "rest_body_bytes": rest._spread(rest_bytes),
             "rest_bodies_match_floor": bodies_match,
             "graphql_edges": rest._spread(graphql_sample.edges),
@@ -158,6 +164,14 @@ def _run(args: argparse.Namespace) -> int:
     print(_markdown(report))
     print(f"\nJSON: {path.relative_to(rest.BENCH_DIR.parent)}")
     return 0
+
+
+@contextmanager
+def busy_histories(database_url: str, seed: int) -> Iterator[list[int]]:
+    """The GraphQL rotation: the newest ticket of each busy contract, whose page of 100 is full."""
+    tickets = dict.fromkeys(histories.busy_contract_ids(), histories.BUSY_TICKETS)
+    with histories.added_contracts(database_url, seed, tickets) as newest:
+        yield newest
 
 
 # --- stock Strawberry -----------------------------------------------------------------------
@@ -386,8 +400,9 @@ def _markdown(report: dict[str, Any]) -> str:
     sample = report["sample"]
     lines += [
         "",
-        f"{sample['tickets']} tickets rotated; history items per ticket "
-        f"{rest._spread_text(sample['history_items'])}; GraphQL edges "
+        f"REST: {sample['tickets']} tickets rotated, history items per ticket "
+        f"{rest._spread_text(sample['history_items'])}. GraphQL: {sample['graphql_tickets']} "
+        "tickets of busy contracts rotated, edges "
         f"{rest._spread_text(sample['graphql_edges'])}, GraphQL body bytes "
         f"{rest._spread_text(sample['graphql_body_bytes'])}, REST body bytes "
         f"{rest._spread_text(sample['rest_body_bytes'])}; REST bodies equal to the floor's: "

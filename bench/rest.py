@@ -459,6 +459,8 @@ def _servers(
             **GATEWAY_BENCH_SETTINGS,
             "SESSION_SECRETS": secrets.token_urlsafe(48),
             "BILLING_CACHE_SECONDS": str(args.billing_cache_seconds),
+            # bench/run.py's batching phase reads the per-request counts from headers.
+            "DEBUG_COUNTERS": "true" if getattr(args, "debug_counters", False) else "false",
         }
         gateway_port = _free_port()
         gateway = _start(
