@@ -80,6 +80,8 @@ VERSIONED_PACKAGES = (
     "sqlalchemy",
     "asyncpg",
     "httpx",
+    "httpx-aiohttp",
+    "aiohttp",
     "orjson",
     "pydantic",
     "aiodataloader",
