@@ -190,7 +190,12 @@ def load_client(url: str, token: str, connections: int = CONCURRENCY) -> httpx.A
     return httpx.AsyncClient(
         base_url=url,
         headers={"Authorization": f"Bearer {token}"},
-        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+        # Idle connections are dropped before uvicorn's 5 s keep-alive timeout closes them, as a
+        # well-behaved client does: a request sent on a connection the server is closing at
+        # that moment fails with ReadError, whatever the server's health.
+        limits=httpx.Limits(
+            max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=2.0
+        ),
         timeout=httpx.Timeout(30.0, pool=30.0),
     )
 

@@ -123,3 +123,34 @@ def test_the_serve_logging_config_writes_json_lines() -> None:
     assert line["logger"] == "app.access"
     assert line["request_id"] == "r-1"
     assert config["loggers"]["uvicorn.access"]["handlers"] == []
+
+
+async def test_a_client_gone_before_its_body_is_read_is_logged_as_499_not_an_error(
+    scratch: Deployment, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    app = scratch.client._transport.app  # type: ignore[attr-defined]
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": "/graphql", "raw_path": b"/graphql", "query_string": b"",
+        "root_path": "", "client": ("127.0.0.1", 1), "server": ("gateway.test", 80),
+        "headers": [
+            (b"host", b"gateway.test"), (b"content-type", b"application/json"),
+            (b"content-length", b"20"),
+            (b"authorization", f"Bearer {scratch.token}".encode()),
+        ],
+    }  # fmt: skip
+    await app(scope, receive, send)
+
+    access = [r for r in caplog.records if r.name == "app.access"]
+    assert sent == []
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert access[-1].status == 499  # type: ignore[attr-defined]

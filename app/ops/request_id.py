@@ -3,7 +3,8 @@
 A client's `X-Request-ID` is kept when it is short and plain, replaced otherwise; it is returned
 on the response and forwarded to the billing backend. With DEBUG_COUNTERS on, the response also
 says how many SQL statements and billing calls it cost. An exception that escapes the app is
-logged with the request id and answered with a masked 500 that still carries these headers.
+logged with the request id and answered with a masked 500 that still carries these headers; a
+client that disconnects before its request is read gets no answer and no error log.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 import uuid
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.request_context import begin_request, end_request
@@ -57,6 +59,9 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_headers)
+        except ClientDisconnect:
+            # The client left before its request was read: nobody is there to answer.
+            logger.info("client disconnected (request id %s)", request_id)
         except Exception:
             logger.exception("unexpected error (request id %s)", request_id)
             if started:

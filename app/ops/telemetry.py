@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 
+from starlette.requests import ClientDisconnect
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -16,6 +17,8 @@ from app.ops.metrics import LATENCY, REQUESTS
 from app.request_context import current_counters, current_request_id
 
 access_logger = logging.getLogger("app.access")
+# What nginx logs for a client that went away before it was answered; no answer carries it.
+CLIENT_CLOSED_REQUEST = 499
 
 
 class TelemetryMiddleware:
@@ -37,6 +40,9 @@ class TelemetryMiddleware:
 
         try:
             await self.app(scope, receive, recording_send)
+        except ClientDisconnect:
+            status = CLIENT_CLOSED_REQUEST
+            raise
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")
