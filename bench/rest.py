@@ -220,11 +220,7 @@ def _check_tools() -> None:
 
 def _run(args: argparse.Namespace) -> int:
     started = datetime.now(UTC)
-    database_url = f"{args.postgres_url.rstrip('/')}/{DATABASE}"
-    prepared = asyncio.run(
-        _prepare_database(args.postgres_url, database_url, args.customers, args.seed, args.reuse)
-    )
-    credentials = asyncio.run(_issue_credentials(database_url))
+    database_url, prepared, credentials = prepare_run(args)
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-rest-")))
         servers = stack.enter_context(_servers(args, database_url, workdir))
@@ -243,14 +239,7 @@ def _run(args: argparse.Namespace) -> int:
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": finished.isoformat(timespec="seconds"),
         "command": shlex.join([".venv/bin/python", "bench/rest.py", *sys.argv[1:]]),
-        "arguments": {
-            "customers": args.customers,
-            "seed": args.seed,
-            "duration_s": args.duration,
-            "reps": args.reps,
-            "billing_latency_ms": args.billing_latency_ms,
-            "reused_database": not prepared,
-        },
+        "arguments": run_arguments(args, prepared),
         "auth": {
             "agent_email": BENCH_AGENT_EMAIL,
             "token_id": credentials.token_id,
@@ -277,6 +266,28 @@ def _run(args: argparse.Namespace) -> int:
 
 
 # --- database -------------------------------------------------------------------------------
+
+
+def prepare_run(args: argparse.Namespace) -> tuple[str, bool, Credentials]:
+    """The bench database (created and seeded, or reused) and a fresh API token for this run:
+    its URL, whether it was prepared anew, and the token."""
+    database_url = f"{args.postgres_url.rstrip('/')}/{DATABASE}"
+    prepared = asyncio.run(
+        _prepare_database(args.postgres_url, database_url, args.customers, args.seed, args.reuse)
+    )
+    return database_url, prepared, asyncio.run(_issue_credentials(database_url))
+
+
+def run_arguments(args: argparse.Namespace, prepared: bool) -> dict[str, Any]:
+    """The options a report records."""
+    return {
+        "customers": args.customers,
+        "seed": args.seed,
+        "duration_s": args.duration,
+        "reps": args.reps,
+        "billing_latency_ms": args.billing_latency_ms,
+        "reused_database": not prepared,
+    }
 
 
 async def _prepare_database(

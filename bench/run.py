@@ -84,13 +84,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     started = datetime.now(UTC)
-    database_url = f"{args.postgres_url.rstrip('/')}/{rest.DATABASE}"
-    prepared = asyncio.run(
-        rest._prepare_database(
-            args.postgres_url, database_url, args.customers, args.seed, args.reuse
-        )
-    )
-    credentials = asyncio.run(rest._issue_credentials(database_url))
+    database_url, prepared, credentials = rest.prepare_run(args)
     no_latency = argparse.Namespace(**{**vars(args), "billing_latency_ms": 0})
     counting = argparse.Namespace(**{**vars(no_latency), "debug_counters": True})
     with_latency = argparse.Namespace(**vars(args))
@@ -98,14 +92,7 @@ def _run(args: argparse.Namespace) -> int:
     report: dict[str, Any] = {
         "started_at": started.isoformat(timespec="seconds"),
         "command": shlex.join([".venv/bin/python", "bench/run.py", *sys.argv[1:]]),
-        "arguments": {
-            "customers": args.customers,
-            "seed": args.seed,
-            "duration_s": args.duration,
-            "reps": args.reps,
-            "billing_latency_ms": args.billing_latency_ms,
-            "reused_database": not prepared,
-        },
+        "arguments": rest.run_arguments(args, prepared),
         "auth": {"agent_email": rest.BENCH_AGENT_EMAIL, "token_id": credentials.token_id},
         "machine": rest._machine(),
         "versions": graphql_load._versions(),
