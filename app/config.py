@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     graphql_max_depth: Annotated[int, Field(ge=2, le=50)] = 10
     graphql_max_aliases: Annotated[int, Field(ge=0, le=1000)] = 15
     graphql_max_tokens: Annotated[int, Field(ge=100, le=100_000)] = 2000
+    graphql_max_cost: Annotated[int, Field(ge=1)] = 50_000
     graphql_compiled_plans: bool = True
     max_body_bytes: Annotated[int, Field(ge=1024)] = 1024 * 1024
     assets_dir: Path = Path(__file__).resolve().parent.parent / "node_modules"

@@ -9,6 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 
 from app.config import Settings, load_settings
+from app.graphql.operation_checks import COST_HEADER, COST_LIMIT_HEADER
 from app.graphql.router import create_graphql_router
 from app.http_errors import install_error_handlers
 from app.lifespan import lifespan_for
@@ -51,7 +52,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_credentials=True,
             allow_methods=["GET", "POST"],
             allow_headers=["Content-Type", "Authorization", "X-Request-ID"],
-            expose_headers=["X-Request-ID", "X-Total-Count", "Link"],
+            expose_headers=[
+                "X-Request-ID",
+                "X-Total-Count",
+                "Link",
+                COST_HEADER,
+                COST_LIMIT_HEADER,
+            ],
             max_age=600,
         )
     app.add_middleware(DeadlineMiddleware, seconds=settings.request_deadline_seconds)

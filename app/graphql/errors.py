@@ -1,11 +1,15 @@
 """Every GraphQL error carries a design §8 code; anything unexpected is masked.
 
 The endpoint codes a result's errors as it turns the result into an HTTP answer, whatever step
-produced them (parsing, validation, limits, execution).
+produced them (parsing, validation, limits, variable coercion, operation selection, execution):
 
-Errors without a path are request errors (syntax, validation, limits, variables):
-`BAD_USER_INPUT`. Domain errors keep their code and message. Everything else becomes
-`INTERNAL` with a message that names only the request id.
+- a domain error (`GatewayError`) keeps its code and message;
+- a request error (no path: syntax, validation, a limit, a variable's value, which operation to
+  run) is `BAD_USER_INPUT` with graphql-core's message and locations;
+- anything else is a bug: `INTERNAL`, with a message that names only the request id.
+
+Only `INTERNAL` is logged at ERROR, with its traceback; the others are counted in the metrics and
+logged at INFO by code and path, never with the query text or variable values.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from graphql import GraphQLError
 
 from app.errors import ErrorCode, GatewayError
+from app.ops.metrics import GRAPHQL_ERRORS
 from app.request_context import current_request_id
 
 logger = logging.getLogger(__name__)
@@ -32,17 +37,28 @@ def graphql_error_response(
     )
 
 
+def is_request_error(error: GraphQLError) -> bool:
+    """Whether graphql-core refused the request itself (no field was being resolved)."""
+    return error.path is None and (
+        error.original_error is None or isinstance(error.original_error, GraphQLError)
+    )
+
+
 def coded(error: GraphQLError) -> GraphQLError:
     original = error.original_error
+    request_id = current_request_id()
     if isinstance(original, GatewayError):
         code, message = original.code, original.message
-    elif original is None and not error.path:
+    elif is_request_error(error):
         code, message = ErrorCode.BAD_USER_INPUT, error.message
     else:
-        request_id = current_request_id()
         logger.error("unexpected error (request id %s)", request_id, exc_info=original or error)
         code = ErrorCode.INTERNAL
         message = f"Unexpected error. Quote request id {request_id} when reporting it."
+    GRAPHQL_ERRORS.labels(code.value).inc()
+    if code is not ErrorCode.INTERNAL:
+        where = ".".join(map(str, error.path)) if error.path else "request"
+        logger.info("graphql %s at %s (request id %s)", code.value, where, request_id)
     return GraphQLError(
         message,
         nodes=error.nodes,

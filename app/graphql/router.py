@@ -1,6 +1,10 @@
 """The `/graphql` endpoint: Strawberry's FastAPI router with the gateway's HTTP rules.
 
-- Request errors (syntax, validation, limits) answer 400 with `errors` and no `data`.
+- Request errors (a body that is not a JSON object, syntax, validation, limits, variables, which
+  operation to run) answer 400 with `errors` and no `data`; a result whose root field failed
+  keeps `"data": null` and answers 200, as the GraphQL spec and GraphQL over HTTP say.
+- Bodies are decoded strictly (orjson): invalid UTF-8, JSON nested over 1,024 levels and numbers
+  out of range are request errors, never a crash.
 - Transport refusals (a non-JSON POST, a query over GET, a batch) answer coded JSON errors.
 - GET serves GraphiQL to browsers when enabled; queries are POST-only, so a cross-site form or
   link cannot run one.
@@ -8,14 +12,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from strawberry.fastapi import GraphQLRouter
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types.execution import ExecutionResult
 from strawberry.types.unset import UNSET
 
@@ -37,14 +41,35 @@ class GraphQLEndpoint(GraphQLRouter[Context, None]):
             code = ErrorCode.NOT_FOUND if refusal.status_code == 404 else ErrorCode.BAD_USER_INPUT
             return graphql_error_response(refusal.status_code, refusal.reason, code)
 
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            decoded = orjson.loads(data)
+        except orjson.JSONDecodeError as error:
+            raise HTTPException(400, f"Unable to parse request body as JSON: {error}") from None
+        if not isinstance(decoded, dict | list):  # a list is a batch, refused as such
+            raise HTTPException(400, "The request body must be a JSON object.")
+        return decoded
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        parsed = await super().parse_http_body(request)
+        if isinstance(parsed, GraphQLRequestData) and not isinstance(
+            parsed.operation_name, str | None
+        ):
+            raise HTTPException(400, "The GraphQL operation's `operationName` must be a string.")
+        return parsed
+
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
+        refused = result.data is None and bool(result.errors)
         if result.errors:
+            refused = refused and all(error.path is None for error in result.errors)
             result.errors = [coded(error) for error in result.errors]
         body = await super().process_result(request, result)
-        if result.data is None:
-            body.pop("data", None)  # a request error: nothing was executed
+        if refused:
+            body.pop("data", None)  # nothing was executed
         return body
 
     def create_response(
@@ -53,7 +78,7 @@ class GraphQLEndpoint(GraphQLRouter[Context, None]):
         sub_response: Response,
     ) -> Response:
         if isinstance(response_data, dict) and "data" not in response_data:
-            sub_response.status_code = 400
+            sub_response.status_code = _refusal_status(response_data)
         return super().create_response(response_data, sub_response)
 
     def encode_json(self, data: object) -> bytes:
@@ -61,6 +86,13 @@ class GraphQLEndpoint(GraphQLRouter[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return graphiql_page()
+
+
+def _refusal_status(body: GraphQLHTTPResponse) -> int:
+    """500 when an unexpected error stopped a request before execution, 400 otherwise."""
+    errors = cast(list[dict[str, Any]], body.get("errors") or [])
+    codes = {error.get("extensions", {}).get("code") for error in errors}
+    return 500 if ErrorCode.INTERNAL.value in codes else 400
 
 
 def create_graphql_router(settings: Settings) -> GraphQLEndpoint:

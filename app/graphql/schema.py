@@ -11,7 +11,7 @@ import functools
 from collections.abc import Callable
 
 import strawberry
-from graphql import ASTValidationRule
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -20,16 +20,17 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
-from strawberry.extensions.max_aliases import create_validator as aliases_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from app.config import Settings
 from app.errors import BadUserInput, NotFound
 from app.graphql.compiled import compiling_executor
 from app.graphql.context import Info
 from app.graphql.history_types import DeliveryEvent, GridMessageEvent, TicketEvent
+from app.graphql.limits import limit_rule
 from app.graphql.metrics import OperationMetrics
+from app.graphql.operation_checks import OperationChecks
 from app.graphql.types import ContractNode, TicketNode
 
 MAX_TICKETS_PER_QUERY = 100
@@ -88,12 +89,22 @@ def __getattr__(name: str) -> strawberry.Schema:
     raise AttributeError(name)
 
 
+class ServingSchema(strawberry.Schema):
+    """The served schema: errors are coded and logged where results become answers
+    (`app.graphql.errors`), so Strawberry's own error log (every error, with its traceback and
+    the query text) is off."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        return None
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
-    # The limit rules are made once, so every request validates with the same rule classes and
+    # The limit rule is made once, so every request validates with the same rule classes and
     # the validation of a known document comes from the cache (parsing is cached by query text).
     limits: list[type[ASTValidationRule]] = [
-        depth_rule(settings.graphql_max_depth, should_ignore=None),
-        aliases_rule(settings.graphql_max_aliases),
+        limit_rule(settings.graphql_max_depth, settings.graphql_max_aliases)
     ]
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         OperationMetrics,
@@ -101,10 +112,11 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: AddValidationRules(limits),
         lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
         lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: OperationChecks(max_cost=settings.graphql_max_cost),
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return ServingSchema(
         query=Query,
         types=HISTORY_ITEM_TYPES,
         config=StrawberryConfig(disable_field_suggestions=True),

@@ -52,3 +52,8 @@ DB_CONNECTIONS_IN_USE = Gauge(
     "Database connections checked out of the pool.",
     multiprocess_mode="livesum",
 )
+GRAPHQL_ERRORS = Counter(
+    "history_gateway_graphql_errors_total",
+    "GraphQL errors answered, by code (only INTERNAL is logged as an error).",
+    ["code"],
+)
