@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     billing_max_concurrency: Annotated[int, Field(ge=1, le=1000)] = 20
     billing_queue_wait_seconds: Annotated[float, Field(ge=0, le=60)] = 0.1
     billing_cache_seconds: Annotated[float, Field(ge=0, le=3600)] = 0.0
+    billing_transport: Literal["aiohttp", "httpcore"] = "aiohttp"
 
     debug_counters: bool = False
 

@@ -263,6 +263,7 @@ async def test_posting_faults_replaces_the_whole_set(sim: httpx.AsyncClient) -> 
         "malformed": False,
         "oversize_bytes": 0,
         "reset": False,
+        "framing": None,
     }
 
 
@@ -275,6 +276,11 @@ async def test_posting_faults_replaces_the_whole_set(sim: httpx.AsyncClient) -> 
         ({"hang": "yes"}, "hang has the wrong type"),
         ({"latency_ms": True}, "latency_ms has the wrong type"),
         ({"bogus": 1}, "unknown fault fields: bogus"),
+        (
+            {"framing": "wobbly"},
+            "framing must be one of bad_status_line, short_body, cut_chunk, closed_after_headers",
+        ),
+        ({"framing": 1}, "framing has the wrong type"),
         ([], "expected a JSON object of fault fields"),
     ],
 )

@@ -14,6 +14,7 @@ import asyncio
 import random
 from collections.abc import Sequence
 
+import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 from pydantic import ValidationError
@@ -35,15 +36,22 @@ _BREAKER_LEVEL = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerStat
 def build_http_client(settings: Settings) -> httpx.AsyncClient:
     """The one shared connection pool to the billing backend, owned by the app's lifespan.
 
-    httpx's API on aiohttp's connection pool and C HTTP parser: at concurrency 32 a billing call
-    cost about 0.95 ms of CPU through httpcore and 0.35 ms through aiohttp (docs/architecture.md).
+    httpx's API on aiohttp's connection pool and C HTTP parser by default: at concurrency 32 a
+    billing call cost about 0.95 ms of CPU through httpcore and 0.35 ms through aiohttp
+    (docs/architecture.md). BILLING_TRANSPORT=httpcore is httpx's own pool, should aiohttp's
+    misbehave; both map every failure alike.
     """
     limits = httpx.Limits(
         max_connections=settings.billing_max_concurrency,
         max_keepalive_connections=settings.billing_max_concurrency,
     )
+    transport: httpx.AsyncBaseTransport = (
+        AiohttpTransport(limits=limits)
+        if settings.billing_transport == "aiohttp"
+        else httpx.AsyncHTTPTransport(limits=limits)
+    )
     return httpx.AsyncClient(
-        transport=AiohttpTransport(limits=limits),
+        transport=transport,
         base_url=str(settings.billing_url),
         timeout=httpx.Timeout(
             settings.billing_deadline_seconds, connect=settings.billing_connect_timeout_seconds
@@ -172,18 +180,20 @@ class BillingClient:
         try:
             return await self._read(path, query, headers)
         except (httpx.ConnectError, httpx.ConnectTimeout):
+            # httpx-aiohttp also reports a connection the backend closed before answering so.
             raise _Retryable(
                 UpstreamError(ErrorCode.UPSTREAM_UNAVAILABLE, "The billing backend is unreachable.")
-            ) from None
-        except httpx.PoolTimeout:
-            raise UpstreamError(
-                ErrorCode.UPSTREAM_UNAVAILABLE, "The billing backend is busy; not asked."
             ) from None
         except httpx.TimeoutException:
             raise UpstreamError(
                 ErrorCode.UPSTREAM_TIMEOUT, "The billing backend did not answer in time."
             ) from None
-        except httpx.TransportError:
+        except (httpx.RemoteProtocolError, aiohttp.ClientResponseError):
+            # Not HTTP: a bad status line or bad headers (aiohttp's parser errors come unmapped).
+            raise UpstreamError(
+                ErrorCode.UPSTREAM_BAD_RESPONSE, "The billing backend sent a malformed answer."
+            ) from None
+        except (httpx.HTTPError, aiohttp.ClientError, OSError):
             raise UpstreamError(
                 ErrorCode.UPSTREAM_UNAVAILABLE, "The billing backend broke off the connection."
             ) from None
@@ -193,12 +203,18 @@ class BillingClient:
             if response.status_code != 200:
                 raise _status_failure(response)
             body = bytearray()
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > self._settings.billing_max_response_bytes:
-                    raise UpstreamError(
-                        ErrorCode.UPSTREAM_BAD_RESPONSE, "The billing answer is too large."
-                    )
+            try:
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > self._settings.billing_max_response_bytes:
+                        raise UpstreamError(
+                            ErrorCode.UPSTREAM_BAD_RESPONSE, "The billing answer is too large."
+                        )
+            except (httpx.TransportError, aiohttp.ClientError, OSError):
+                # The body ended early: shorter than announced, a chunk cut, or none at all.
+                raise UpstreamError(
+                    ErrorCode.UPSTREAM_UNAVAILABLE, "The billing backend broke off its answer."
+                ) from None
             return bytes(body)
 
 

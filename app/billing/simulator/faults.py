@@ -2,7 +2,9 @@
 
 Order of play for a request: latency (plus jitter), then hang, then an error status (the
 `fail_next` countdown first, then `error_rate`), then the real answer, whose body may be made
-malformed, padded beyond `oversize_bytes`, dripped slowly, or cut off by a connection reset.
+malformed, padded beyond `oversize_bytes`, dripped slowly, or cut off by a connection reset, or
+whose HTTP framing may be broken (`framing`: a bad status line, a body shorter than its
+Content-Length, a chunked body cut inside a chunk, headers and then a closed connection).
 Random decisions draw from a generator seeded from the simulator seed, so a run replays.
 """
 
@@ -14,6 +16,8 @@ import random
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.billing.simulator.raw_wire import Framing, broken_answer, write_and_close
 
 _BOOL_FIELDS = frozenset({"hang", "malformed", "reset"})
 _FLOAT_FIELDS = frozenset({"error_rate"})
@@ -35,6 +39,7 @@ class Faults:
     malformed: bool = False
     oversize_bytes: int = 0
     reset: bool = False
+    framing: Framing | None = None
 
     def __post_init__(self) -> None:
         for name in (
@@ -51,6 +56,12 @@ class Faults:
             raise ValueError("error_rate must be between 0 and 1")
         if not 400 <= self.error_status <= 599:
             raise ValueError("error_status must be an HTTP error status (400-599)")
+        if self.framing is not None:
+            try:
+                self.framing = Framing(self.framing)
+            except ValueError:
+                choices = ", ".join(framing.value for framing in Framing)
+                raise ValueError(f"framing must be one of {choices}") from None
 
     @classmethod
     def from_json(cls, data: object) -> Faults:
@@ -72,13 +83,19 @@ class Faults:
     @property
     def mangles_body(self) -> bool:
         return bool(
-            self.malformed or self.oversize_bytes or self.drip_bytes_per_second or self.reset
+            self.malformed
+            or self.oversize_bytes
+            or self.drip_bytes_per_second
+            or self.reset
+            or self.framing
         )
 
 
 def _has_field_type(name: str, value: object) -> bool:
     if name in _BOOL_FIELDS:
         return isinstance(value, bool)
+    if name == "framing":
+        return value is None or isinstance(value, str)
     if isinstance(value, bool):
         return False
     if name in _FLOAT_FIELDS:
@@ -134,6 +151,11 @@ class FaultInjector:
             return
         response = _CapturedResponse()
         await self.app(scope, receive, response.capture)
+        if faults.framing is not None:
+            if write_and_close(send, broken_answer(faults.framing, bytes(response.body))):
+                await _until_disconnect(receive)
+                return
+            raise RuntimeError("framing faults need uvicorn as the HTTP server")
         await _deliver(response, faults, receive, send)
 
 

@@ -9,6 +9,7 @@ import uvicorn
 
 from app.billing.simulator.app import SimulatorConfig, create_simulator_app
 from app.billing.simulator.faults import Faults
+from app.billing.simulator.raw_wire import Framing
 from app.config import DEMO_BILLING_API_KEY
 
 # A hung request must not keep a stopping server alive for ever.
@@ -39,6 +40,11 @@ def add_simulator_arguments(parser: argparse.ArgumentParser) -> None:
         "--oversize-bytes", type=int, default=0, help="pad bodies to at least this size"
     )
     faults.add_argument("--reset", action="store_true", help="drop connections mid-body")
+    faults.add_argument(
+        "--framing",
+        choices=[framing.value for framing in Framing],
+        help="answer with broken HTTP framing",
+    )
 
 
 def simulator_config(args: argparse.Namespace) -> SimulatorConfig:
@@ -53,6 +59,7 @@ def simulator_config(args: argparse.Namespace) -> SimulatorConfig:
         malformed=args.malformed,
         oversize_bytes=args.oversize_bytes,
         reset=args.reset,
+        framing=Framing(args.framing) if args.framing else None,
     )
     return SimulatorConfig(
         seed=args.seed,
