@@ -117,6 +117,9 @@ def _serve(settings: Settings, *, host: str, port: int, workers: int) -> None:
         workers=workers,
         log_config=logging_config(settings.log_level),
         access_log=False,
+        # The app believes X-Forwarded-* from TRUSTED_PROXIES only (app/main.py); uvicorn would
+        # believe them from 127.0.0.1 by default.
+        proxy_headers=False,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -48,7 +49,9 @@ class Settings(BaseSettings):
     cookie_secure: bool = True
     redis_url: str | None = None
     cors_origins: Annotated[list[str], NoDecode] = []
+    trusted_proxies: Annotated[list[str], NoDecode] = []
     login_max_failures: Annotated[int, Field(ge=1)] = 5
+    login_max_failures_per_address: Annotated[int, Field(ge=1)] = 10
     login_window_seconds: Annotated[int, Field(ge=1)] = 900
     rate_limit_requests: Annotated[int, Field(ge=1)] = 600
     rate_limit_window_seconds: Annotated[int, Field(ge=1)] = 60
@@ -85,7 +88,7 @@ class Settings(BaseSettings):
             raise ValueError("only sqlite and postgresql databases are supported")
         return f"{drivers[scheme]}://{rest}"
 
-    @field_validator("session_secrets", "cors_origins", mode="before")
+    @field_validator("session_secrets", "cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
@@ -98,6 +101,16 @@ class Settings(BaseSettings):
         if any(len(secret.encode()) < 32 for secret in secrets):
             raise ValueError("every secret must be at least 32 bytes long")
         return secrets
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"{proxy!r} is not an IP address or network") from None
+        return proxies
 
     @field_validator("cors_origins")
     @classmethod

@@ -41,7 +41,9 @@ async def run_demo(*, port: int, customers: int, seed: int) -> None:
     finally:
         await engine.dispose()
     gateway = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host=HOST, port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(settings), host=HOST, port=port, log_level="warning", proxy_headers=False
+        )
     )
     print(_banner(summary, port), flush=True)
     await asyncio.gather(

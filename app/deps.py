@@ -6,6 +6,7 @@ without a valid session or API token never reaches a source.
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -16,12 +17,13 @@ from redis.asyncio import Redis
 
 from app.auth.agents import Agent
 from app.auth.authenticate import Authenticator
+from app.auth.login import LoginThrottle
 from app.auth.stores import SessionStore
 from app.config import Settings
 from app.errors import RateLimited
 from app.history.loaders import Loaders, Sources
 from app.history.service import HistoryService
-from app.ops.windows import WindowCounter
+from app.ops.rate_limits import Budget
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,9 @@ class Resources:
     redis: Redis | None
     sessions: SessionStore
     authenticator: Authenticator
-    login_failures: WindowCounter
-    request_counts: WindowCounter
+    login_throttle: LoginThrottle
+    password_hashing: Executor
+    request_budget: Budget
 
 
 def resources(request: Request) -> Resources:
@@ -59,12 +62,11 @@ async def current_agent(
     rate limit of that session or token (429 otherwise)."""
     shared = resources(request)
     caller = await shared.authenticator.caller(request.headers)
-    window = await shared.request_counts.add(caller.key)
-    if window.count > shared.settings.rate_limit_requests:
+    wait = await shared.request_budget.spend(caller.key)
+    if wait is not None:
+        budget = shared.request_budget
         raise RateLimited(
-            f"Over {shared.settings.rate_limit_requests} requests in "
-            f"{shared.settings.rate_limit_window_seconds} s: try again in {window.seconds_left} s.",
-            window.seconds_left,
+            f"Over {budget.amount} requests in {budget.window} s: try again in {wait} s.", wait
         )
     return caller.agent
 

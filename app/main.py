@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.config import Settings, load_settings
 from app.graphql.operation_checks import COST_HEADER, COST_LIMIT_HEADER
@@ -15,6 +16,7 @@ from app.http_errors import install_error_handlers
 from app.lifespan import lifespan_for
 from app.ops.body_limit import BodyLimitMiddleware
 from app.ops.deadline import DeadlineMiddleware
+from app.ops.head_requests import HeadAsGetMiddleware
 from app.ops.health import router as health_router
 from app.ops.metrics_route import router as metrics_router
 from app.ops.request_id import RequestContextMiddleware
@@ -64,6 +66,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(DeadlineMiddleware, seconds=settings.request_deadline_seconds)
     app.add_middleware(TelemetryMiddleware)
     app.add_middleware(RequestContextMiddleware, expose_counters=settings.debug_counters)
+    app.add_middleware(HeadAsGetMiddleware)
+    if settings.trusted_proxies:
+        # The client's address and scheme from X-Forwarded-For and -Proto, when (and only when)
+        # the peer is a trusted proxy: uvicorn's own proxy-header handling is off (app/cli.py).
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from hypothesis import settings
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from starlette.types import ASGIApp
 
@@ -35,6 +36,14 @@ from tests.support.servers import serve_in_thread
 
 WORLD_SEED = 7
 WORLD_CUSTOMERS = 40
+
+# Property tests and fuzzing: seeded and bounded in CI; `--hypothesis-profile=long` runs many
+# more examples, unseeded (docs/operations.md records a long run).
+settings.register_profile("ci", max_examples=100, derandomize=True, database=None, deadline=None)
+settings.register_profile(
+    "long", max_examples=3000, derandomize=False, database=None, deadline=None
+)
+settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")

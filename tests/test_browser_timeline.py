@@ -129,6 +129,15 @@ async def test_the_timeline_says_when_billing_data_is_missing(
         await expect(page.locator("#total-count")).to_have_text(str(expected["totalCount"]))
         await screenshot(page, f"timeline-billing-down-{backend}.png")
 
+        await page.mouse.move(600, 500)
+        while await entries.count() < expected["totalCount"]:
+            await page.mouse.wheel(0, 20_000)
+            await expect(entries).not_to_have_count(await entries.count())
+        await expect(page.locator("#status")).to_have_text(
+            f"That is all the helpdesk has: {expected['totalCount']} entries. Billing events are "
+            "missing; reload when billing answers again."
+        )
+
 
 async def test_a_walk_starts_again_when_completeness_changes(
     world: tuple[Deployment, SeedSummary], billing: BillingAdmin, billing_url: str

@@ -85,11 +85,9 @@ async def test_a_body_over_the_cap_is_413(scratch: Deployment) -> None:
     response = await scratch.client.post("/graphql", json={"query": padding + "\n{ __typename }"})
 
     assert response.status_code == 413
-    assert response.json() == {
-        "success": False,
-        "code": "BAD_USER_INPUT",
-        "error": "The request body is over 1048576 bytes.",
-    }
+    assert response.json() == refused(
+        "The request body is over 1048576 bytes.", "PAYLOAD_TOO_LARGE"
+    )
 
 
 async def test_batches_are_refused(scratch: Deployment) -> None:

@@ -1,5 +1,5 @@
-"""Stateless scale-out: gateway processes sharing PostgreSQL and Redis share sessions and rate
-limits, and `serve --workers N` reports the metrics of all its workers."""
+"""Stateless scale-out: gateway processes sharing PostgreSQL and Redis share sessions, rate
+limits and login throttles, and `serve --workers N` reports the metrics of all its workers."""
 
 from __future__ import annotations
 
@@ -109,11 +109,24 @@ async def test_a_session_from_one_process_works_on_another_and_limits_are_shared
             after_logout = await client.get(
                 f"{first.url}/api/mind/ticket/1/history", headers={"Cookie": cookie}
             )
+            # A password spray from one address, over both processes, each attempt claiming
+            # another address: uvicorn does not believe X-Forwarded-For from 127.0.0.1 here.
+            spray = [
+                (
+                    await client.post(
+                        f"{process.url}/api/mind/auth/login",
+                        json={"email": f"victim{n}@example.org", "password": "Sommer2026!"},
+                        headers={"X-Forwarded-For": f"192.0.2.{n}"},
+                    )
+                ).status_code
+                for n, process in enumerate((first, second) * 6)
+            ]
 
     assert viewer.json() == {"data": {"viewer": {"email": shared.email}}}
     # 6 requests per session: the viewer query above was the first
     assert statuses == [200, 200, 200, 200, 200, 429]
     assert after_logout.status_code == 401
+    assert spray == [401] * 10 + [429] * 2
 
 
 async def test_metrics_of_several_workers_are_reported_together(

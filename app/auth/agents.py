@@ -1,12 +1,17 @@
 """Agents (the people and services that read histories): lookup, creation, password checks.
 
 Passwords are hashed with Argon2id (argon2-cffi); a login for an unknown email still spends the
-time of one verification, so the answer's timing does not tell which emails exist.
+time of one verification, so the answer's timing does not tell which emails exist. A
+verification costs tens of milliseconds of CPU and 64 MiB of memory, so it runs in the bounded
+thread pool the caller gives (argon2-cffi releases the GIL), never on the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import time
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -14,10 +19,15 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from app.db.access import read_connection
 from app.db.tables import agents
 
 _hasher = PasswordHasher()
-_UNKNOWN_AGENT_HASH = _hasher.hash("no agent has this password")
+
+
+@functools.cache
+def _unknown_agent_hash() -> str:
+    return _hasher.hash("no agent has this password")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,22 +53,30 @@ async def active_agent(connection: AsyncConnection, agent_id: int) -> Agent | No
 
 
 async def agent_with_password(
-    connection: AsyncConnection, email: str, password: str
+    engine: AsyncEngine, email: str, password: str, hashing: Executor
 ) -> Agent | None:
-    """The active agent with this email and password, or None."""
-    row = (
-        await connection.execute(
-            sa.select(agents).where(
-                sa.func.lower(agents.c.email) == email.strip().lower(), agents.c.active.is_(True)
+    """The active agent with this email and password, or None; verified in HASHING, after the
+    database connection is back in its pool."""
+    async with read_connection(engine) as connection:
+        row = (
+            await connection.execute(
+                sa.select(agents).where(
+                    sa.func.lower(agents.c.email) == email.strip().lower(),
+                    agents.c.active.is_(True),
+                )
             )
-        )
-    ).first()
-    stored = row.password_hash if row is not None and row.password_hash else _UNKNOWN_AGENT_HASH
+        ).first()
+    stored = row.password_hash if row is not None and row.password_hash else None
+    loop = asyncio.get_running_loop()
+    matches = await loop.run_in_executor(hashing, _verify, stored, password)
+    return _agent(row._mapping) if row is not None and matches else None
+
+
+def _verify(stored: str | None, password: str) -> bool:
     try:
-        _hasher.verify(stored, password)
+        return _hasher.verify(stored or _unknown_agent_hash(), password) and stored is not None
     except (VerifyMismatchError, InvalidHashError):
-        return None
-    return _agent(row._mapping) if row is not None else None
+        return False
 
 
 async def create_agent(engine: AsyncEngine, *, email: str, name: str, password: str) -> Agent:

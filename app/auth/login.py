@@ -2,11 +2,16 @@
 
 The session is written in express-session's shape to the configured store, so an Express app
 sharing the store and the secrets accepts it too, and the gateway reads it like any other.
+
+Failed logins are throttled twice: per email, whatever the address (guessing one agent's
+password from many machines), and per client address, whatever the email (trying one password
+on many agents). Either budget spent answers 429 before any password is verified.
 """
 
 from __future__ import annotations
 
 import time
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -18,9 +23,16 @@ from app.auth.authenticate import Authenticator
 from app.auth.cookies import new_session_id, serialize
 from app.auth.stores import SessionData, SessionStore
 from app.config import Settings
-from app.db.access import read_connection
 from app.errors import RateLimited, Unauthenticated
-from app.ops.windows import WindowCounter
+from app.ops.rate_limits import Budget
+
+
+@dataclass(frozen=True)
+class LoginThrottle:
+    """Budgets of failed logins, per email and per client address."""
+
+    per_email: Budget
+    per_address: Budget
 
 
 @dataclass(frozen=True)
@@ -57,21 +69,24 @@ async def log_in(
     settings: Settings,
     engine: AsyncEngine,
     store: SessionStore,
-    failures: WindowCounter,
+    throttle: LoginThrottle,
+    hashing: Executor,
     email: str,
     password: str,
     client: str,
 ) -> OpenedSession:
-    key = f"{client}|{email.strip().lower()}"
-    window = await failures.peek(key)
-    if window.count >= settings.login_max_failures:
-        raise RateLimited(
-            f"Too many failed logins: try again in {window.seconds_left} s.", window.seconds_left
-        )
-    async with read_connection(engine) as connection:
-        agent = await agent_with_password(connection, email, password)
+    email_key = email.strip().lower()
+    waits = [
+        await throttle.per_email.exhausted(email_key),
+        await throttle.per_address.exhausted(client),
+    ]
+    wait = max((seconds for seconds in waits if seconds is not None), default=None)
+    if wait is not None:
+        raise RateLimited(f"Too many failed logins: try again in {wait} s.", wait)
+    agent = await agent_with_password(engine, email, password, hashing)
     if agent is None:
-        await failures.add(key)
+        await throttle.per_email.spend(email_key)
+        await throttle.per_address.spend(client)
         raise Unauthenticated("Wrong email or password.")
     sid = new_session_id()
     expires_at = time.time() + settings.session_ttl_seconds

@@ -15,6 +15,7 @@ logged at INFO by code and path, never with the query text or variable values.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi.responses import JSONResponse, Response
 from graphql import GraphQLError
@@ -27,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 
 def graphql_error_response(
-    status: int, message: str, code: ErrorCode, headers: dict[str, str] | None = None
+    status: int, message: str, code: ErrorCode, headers: Mapping[str, str] | None = None
 ) -> Response:
     """A request refused before execution: `errors` with a code, and no `data`."""
     return JSONResponse(

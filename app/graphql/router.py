@@ -28,6 +28,7 @@ from app.errors import ErrorCode
 from app.graphql.context import Context, get_context
 from app.graphql.errors import coded, graphql_error_response
 from app.graphql.schema import build_schema
+from app.http_errors import code_of_status
 from app.web.pages import graphiql_page
 
 
@@ -38,8 +39,9 @@ class GraphQLEndpoint(GraphQLRouter[Context, None]):
         try:
             return await super().run(request, context=context, root_value=root_value)
         except HTTPException as refusal:
-            code = ErrorCode.NOT_FOUND if refusal.status_code == 404 else ErrorCode.BAD_USER_INPUT
-            return graphql_error_response(refusal.status_code, refusal.reason, code)
+            return graphql_error_response(
+                refusal.status_code, refusal.reason, code_of_status(refusal.status_code)
+            )
 
     def parse_json(self, data: str | bytes) -> Any:
         try:

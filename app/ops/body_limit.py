@@ -8,7 +8,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import ErrorCode
-from app.rest.errors import error_response
+from app.http_errors import error_for_path
 
 
 class _TooLarge(Exception):
@@ -44,9 +44,10 @@ class BodyLimitMiddleware:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(
-            ErrorCode.BAD_USER_INPUT,
+        response = error_for_path(
+            scope["path"],
+            ErrorCode.PAYLOAD_TOO_LARGE,
             f"The request body is over {self.max_bytes} bytes.",
-            status=413,
+            413,
         )
         await response(scope, receive, send)

@@ -17,8 +17,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.http_errors import internal_error_for_path
 from app.request_context import begin_request, end_request
-from app.rest.errors import internal_error_response
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ class RequestContextMiddleware:
             logger.exception("unexpected error (request id %s)", request_id)
             if started:
                 raise
-            await internal_error_response(request_id)(scope, receive, send_with_headers)
+            response = internal_error_for_path(scope["path"], request_id)
+            await response(scope, receive, send_with_headers)
         finally:
             end_request(token)

@@ -21,10 +21,3 @@ def error_response(
         status=status or HTTP_STATUS[code],
         headers=headers,
     )
-
-
-def internal_error_response(request_id: str) -> Response:
-    """The masked answer to anything unexpected: no internals, only the request id."""
-    return error_response(
-        ErrorCode.INTERNAL, f"Unexpected error. Quote request id {request_id} when reporting it."
-    )

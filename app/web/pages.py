@@ -8,12 +8,15 @@ Content-Security-Policy.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import unquote, urlsplit
 
-from fastapi import APIRouter, Depends
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from app.deps import Resources, resources
 from app.errors import ErrorCode
@@ -53,11 +56,46 @@ _ASSETS: dict[str, Asset] = {
 router = APIRouter(include_in_schema=False)
 
 
-def page(name: str) -> HTMLResponse:
+def page(name: str, *, shown: str | None = None) -> HTMLResponse:
+    """A page of STATIC; SHOWN is the id of an element it hides by default to show."""
+    html = (STATIC / name).read_text()
+    if shown is not None:
+        html = html.replace(f'id="{shown}" hidden', f'id="{shown}"')
     return HTMLResponse(
-        (STATIC / name).read_text(),
+        html,
         headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY, "Cache-Control": "no-store"},
     )
+
+
+_UNSAFE_IN_PATH = re.compile(r"[\\\x00-\x1f\x7f]")
+
+
+def is_same_origin_path(target: str) -> bool:
+    """Whether TARGET (a `next` page) is a path of this site, as written and percent-decoded:
+    it starts with one `/`, and has no scheme, host, backslash or control character (browsers
+    drop tab, CR and LF inside URLs, so `/\t/evil.example` would lead to evil.example)."""
+    for form in (target, unquote(target)):
+        parts = urlsplit(form)
+        if (
+            not form.startswith("/")
+            or form.startswith("//")
+            or _UNSAFE_IN_PATH.search(form)
+            or parts.scheme
+            or parts.netloc
+        ):
+            return False
+    return True
+
+
+def _cookie_lost_over_plain_http(request: Request, cookie_secure: bool) -> bool:
+    """Whether a browser will drop the `Secure` login cookie: the page came over plain HTTP
+    from a host other than the loopback ones (which browsers treat as secure)."""
+    host = request.url.hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    return cookie_secure and request.url.scheme == "http" and not loopback
 
 
 def graphiql_page() -> HTMLResponse:
@@ -70,8 +108,15 @@ async def timeline_page() -> HTMLResponse:
 
 
 @router.get("/login")
-async def login_page() -> HTMLResponse:
-    return page("login.html")
+async def login_page(
+    request: Request,
+    shared: Annotated[Resources, Depends(resources)],
+    next_page: Annotated[str | None, Query(alias="next")] = None,
+) -> Response:
+    if next_page is not None and not is_same_origin_path(next_page):
+        return RedirectResponse("/login", status_code=303)
+    insecure = _cookie_lost_over_plain_http(request, shared.settings.cookie_secure)
+    return page("login.html", shown="insecure" if insecure else None)
 
 
 @router.get("/assets/{name}")

@@ -4,10 +4,26 @@
   var form = document.getElementById("login");
   var problem = document.getElementById("problem");
 
+  // Only paths of this site, as written and percent-decoded: one leading "/", no backslash and
+  // no control character (browsers drop tab, CR and LF inside URLs, so "/\t/evil.example" would
+  // leave the site). The server refuses the same (app/web/pages.py).
+  function isSameOriginPath(target) {
+    var decoded;
+    try {
+      decoded = decodeURIComponent(target);
+    } catch (malformed) {
+      return false;
+    }
+    var unsafe = /[\\\u0000-\u001f\u007f]/;
+    var plain = [target, decoded].every(function (form) {
+      return form.charAt(0) === "/" && form.charAt(1) !== "/" && !unsafe.test(form);
+    });
+    return plain && new URL(target, window.location.origin).origin === window.location.origin;
+  }
+
   function nextPage() {
     var next = new URLSearchParams(window.location.search).get("next") || "/";
-    // Only paths of this site: never an open redirect.
-    return next.charAt(0) === "/" && next.charAt(1) !== "/" && next.charAt(1) !== "\\" ? next : "/";
+    return isSameOriginPath(next) ? next : "/";
   }
 
   form.addEventListener("submit", function (event) {

@@ -238,8 +238,12 @@
       more.hidden = false;
     } else {
       var count = timeline.children.length;
-      var entries = count === 1 ? "1 entry." : count + " entries.";
-      status.textContent = "That is the whole history: " + entries;
+      var entries = count === 1 ? "1 entry" : count + " entries";
+      // While billing is missing, the end of the list is not the end of the history.
+      status.textContent = walk.isComplete
+        ? "That is the whole history: " + entries + "."
+        : "That is all the helpdesk has: " + entries + ". Billing events are missing; " +
+          "reload when billing answers again.";
     }
     status.parentNode.classList.toggle("failed", Boolean(walk && walk.failure));
     timeline.setAttribute("aria-busy", walk && walk.loading ? "true" : "false");
