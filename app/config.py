@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     graphql_max_aliases: Annotated[int, Field(ge=0, le=1000)] = 15
     graphql_max_tokens: Annotated[int, Field(ge=100, le=100_000)] = 2000
     graphql_max_cost: Annotated[int, Field(ge=1)] = 50_000
+    graphql_max_field_repeats: Annotated[int, Field(ge=1, le=1000)] = 20
+    graphql_max_variable_values: Annotated[int, Field(ge=10)] = 1000
     graphql_compiled_plans: bool = True
     max_body_bytes: Annotated[int, Field(ge=1024)] = 1024 * 1024
     assets_dir: Path = Path(__file__).resolve().parent.parent / "node_modules"

@@ -10,7 +10,7 @@ from fastapi.openapi.utils import get_openapi
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.config import Settings, load_settings
-from app.graphql.operation_checks import COST_HEADER, COST_LIMIT_HEADER
+from app.graphql.request_checks import COST_HEADER, COST_LIMIT_HEADER
 from app.graphql.router import create_graphql_router
 from app.http_errors import install_error_handlers
 from app.lifespan import lifespan_for
@@ -37,6 +37,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # FastAPI's docs pages load their assets from a CDN; the gateway serves no such page.
         docs_url=None,
         redoc_url=None,
+        # A redirect to the path without its trailing slash would carry the client's Host.
+        redirect_slashes=False,
     )
     app.include_router(rest_router)
     app.include_router(auth_router)

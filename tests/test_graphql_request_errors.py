@@ -57,15 +57,15 @@ def no_error_logs(caplog: pytest.LogCaptureFixture) -> None:
     assert all(SECRET not in r.getMessage() for r in caplog.records)
 
 
-async def test_a_fragment_chain_is_refused_by_its_cost_without_expanding_it(
+async def test_a_fragment_chain_is_refused_without_expanding_it(
     scratch: Deployment, billing: BillingAdmin
 ) -> None:
     await assert_refused(
         scratch,
         billing,
         {"query": fragment_chain(30)},
-        f"The query's estimated cost is {2**30 + 1}; the limit is 50000. "
-        "Ask for fewer or smaller pages.",
+        f"A selection asks for the same field {2**30} times (fragments included); at most 20 "
+        "are allowed.",
     )
 
 
@@ -88,17 +88,83 @@ async def test_without_a_token_limit_a_long_fragment_chain_is_still_refused(
         response = await post(client, fragment_chain(200))
 
     assert response.status_code == 400
-    assert response.json() == refusal("Validation aborted.")
+    assert response.json() == refusal(
+        f"A selection asks for the same field {2**200} times (fragments included); at most 20 "
+        "are allowed."
+    )
 
 
 async def test_aliases_in_a_fragment_chain_are_counted_expanded(
+    scratch: Deployment, billing_url: str
+) -> None:
+    settings = gateway_settings(scratch.database_url, billing_url, graphql_max_field_repeats=1000)
+    async with serving(create_app(settings), scratch.token) as client:
+        response = await post(client, fragment_chain(40, field="a: id"))
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "errors": [
+            {
+                "message": f"A selection asks for the same field {2**40} times (fragments "
+                "included); at most 1000 are allowed.",
+                "extensions": {"code": "BAD_USER_INPUT"},
+            },
+            {
+                "message": f"{2**40} aliases found. Allowed: 15",
+                "extensions": {"code": "BAD_USER_INPUT"},
+            },
+        ]
+    }
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{" + " viewer { id }" * 440 + " }",
+        "query { viewer { "
+        + " ".join(f"...F{n}" for n in range(200))
+        + " } } "
+        + " ".join(f"fragment F{n} on Agent {{ id }}" for n in range(200)),
+    ],
+    ids=["same-field", "fragment-fan-out"],
+)
+async def test_many_selections_of_one_field_are_refused_before_graphql_core_compares_them(
+    scratch: Deployment, billing: BillingAdmin, query: str
+) -> None:
+    # graphql-core's OverlappingFieldsCanBeMergedRule compares every pair: a second here.
+    repeats = 440 if query.startswith("{") else 200
+    await assert_refused(
+        scratch,
+        billing,
+        {"query": query},
+        f"A selection asks for the same field {repeats} times (fragments included); at most 20 "
+        "are allowed.",
+    )
+
+
+async def test_introspection_counts_in_the_cost(scratch: Deployment, billing: BillingAdmin) -> None:
+    schema = "__schema { types { name fields { name type { name ofType { name } } } } }"
+    one = await post(scratch.client, f"{{ {schema} }}")
+    many = " ".join(f"s{n}: {schema}" for n in range(6))
+
+    assert one.status_code == 200
+    assert one.headers["X-GraphQL-Cost"] == "10000"
+    await assert_refused(
+        scratch,
+        billing,
+        {"query": f"{{ {many} }}"},
+        "The query's estimated cost is 60000; the limit is 50000. Ask for fewer or smaller pages.",
+    )
+
+
+async def test_variables_holding_too_many_values_are_refused(
     scratch: Deployment, billing: BillingAdmin
 ) -> None:
     await assert_refused(
         scratch,
         billing,
-        {"query": fragment_chain(40, field="a: id")},
-        f"{2**40} aliases found. Allowed: 15",
+        {"query": FILTERED, "variables": {"f": {"types": ["TICKET"] * 66_000}}},
+        "The variables hold over 1000 values.",
     )
 
 
@@ -330,3 +396,70 @@ async def test_too_many_ids_null_the_field_with_data_null(scratch: Deployment) -
             }
         ],
     }
+
+
+async def test_an_explicit_null_for_a_variable_with_a_default_is_bad_user_input(
+    scratch: Deployment, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO):
+        response = await post(
+            scratch.client, "query($a: Int = 5) { ticket(id: $a) { id } }", {"a": None}
+        )
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "data": {"ticket": None},
+        "errors": [
+            {
+                "message": "Argument 'id' has invalid value: Expected variable '$a' provided to "
+                "non-null type 'Int!' not to be None.",
+                "locations": [{"line": 1, "column": 33}],
+                "path": ["ticket"],
+                "extensions": {"code": "BAD_USER_INPUT"},
+            }
+        ],
+    }
+    no_error_logs(caplog)
+
+
+async def test_an_empty_channel_list_selects_nothing(
+    scratch: Deployment, factory: Factory, billing: BillingAdmin
+) -> None:
+    ticket = await factory.ticket()
+    query = "query($id: Int!) { ticket(id: $id) { history(filter: {channels: []}) { totalCount "
+    query += "nodes { id } } } }"
+
+    response = await post(scratch.client, query, {"id": ticket})
+
+    assert response.json() == {"data": {"ticket": {"history": {"totalCount": 0, "nodes": []}}}}
+    # The token, the ticket, the counts (open tickets are never filtered), the access log.
+    assert response.headers["X-SQL-Statements"] == "4"
+    assert await billing.requests_received() == 0
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    ["after: $c, before: $c", "first: 2, before: $c", "last: 2, after: $c", "before: $c"],
+)
+async def test_a_page_has_one_direction(
+    scratch: Deployment, factory: Factory, arguments: str
+) -> None:
+    ticket = await factory.ticket()
+    first = await post(
+        scratch.client,
+        "query($id: Int!) { ticket(id: $id) { history(first: 1) { pageInfo { endCursor } } } }",
+        {"id": ticket},
+    )
+    cursor = first.json()["data"]["ticket"]["history"]["pageInfo"]["endCursor"]
+
+    response = await post(
+        scratch.client,
+        f"query($id: Int!, $c: String) {{ ticket(id: $id) {{ history({arguments}) "
+        "{ totalCount } } }",
+        {"id": ticket, "c": cursor},
+    )
+
+    assert response.json()["data"] == {"ticket": None}
+    assert [(e["message"], e["extensions"]["code"]) for e in response.json()["errors"]] == [
+        ("Pass `after` with `first`, and `before` with `last`.", "BAD_USER_INPUT")
+    ]

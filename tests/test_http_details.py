@@ -3,12 +3,16 @@ themselves (body limit, unexpected errors) in the shape of the path's transport.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
 import pytest
 
 from app.deps import history_service
 from app.main import create_app
 from tests.conftest import Deployment, gateway_settings, serving
 from tests.support.factories import Factory
+from tests.support.servers import serve_in_thread
 
 
 @pytest.mark.parametrize(
@@ -99,3 +103,50 @@ async def test_an_unexpected_error_outside_execution_is_masked_in_graphql_shape(
             }
         ]
     }
+
+
+async def test_an_oversized_chunked_login_body_is_413(scratch: Deployment) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"email": "a@b.c", "password": "'
+        for _ in range(17):
+            yield b"x" * 65_536
+        yield b'"}'
+
+    response = await scratch.anonymous.post(
+        "/api/mind/auth/login", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 413
+    assert response.json() == {
+        "success": False,
+        "code": "PAYLOAD_TOO_LARGE",
+        "error": "The request body is over 1048576 bytes.",
+    }
+
+
+async def test_a_trailing_slash_is_not_redirected_to_the_clients_host(
+    scratch: Deployment,
+) -> None:
+    response = await scratch.client.get("/healthz/", headers={"Host": "evil.example"})
+
+    assert response.status_code == 404
+    assert "location" not in response.headers
+
+
+@pytest.mark.parametrize("path", ["/graphql", "/api/mind/auth/login"])
+async def test_a_body_that_never_arrives_is_408_not_503(
+    scratch: Deployment, billing_url: str, path: str
+) -> None:
+    settings = gateway_settings(scratch.database_url, billing_url, request_deadline_seconds=0.5)
+    with serve_in_thread(create_app(settings)) as url:
+        host, port = url.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"Authorization: Bearer {scratch.token}\r\nContent-Length: 100\r\n\r\n{{}}".encode()
+        )
+        await writer.drain()
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=10)
+        writer.close()
+
+    assert head.startswith(b"HTTP/1.1 408 ")

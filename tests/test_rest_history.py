@@ -158,9 +158,10 @@ async def test_pages_neither_overlap_nor_skip_and_headers_link_them(
     last = await scratch.client.get(
         f"/api/mind/ticket/{anchor}/history", params={"limit": 4, "offset": 8}
     )
+    # Relative references: a client's Host header never ends up in an answer.
     assert (
-        last.headers["Link"] == f"<http://gateway.test/api/mind/ticket/{anchor}/history?limit=4"
-        f'&offset=12>; rel="next", <http://gateway.test/api/mind/ticket/{anchor}/history?limit=4'
+        last.headers["Link"] == f"</api/mind/ticket/{anchor}/history?limit=4"
+        f'&offset=12>; rel="next", </api/mind/ticket/{anchor}/history?limit=4'
         '&offset=4>; rel="prev"'
     )
 

@@ -5,7 +5,9 @@ produced them (parsing, validation, limits, variable coercion, operation selecti
 
 - a domain error (`GatewayError`) keeps its code and message;
 - a request error (no path: syntax, validation, a limit, a variable's value, which operation to
-  run) is `BAD_USER_INPUT` with graphql-core's message and locations;
+  run) is `BAD_USER_INPUT` with graphql-core's message and locations, and so is a field's
+  argument that graphql-core could not coerce (an explicit null for a variable whose default
+  stood for a non-null argument);
 - anything else is a bug: `INTERNAL`, with a message that names only the request id.
 
 Only `INTERNAL` is logged at ERROR, with its traceback; the others are counted in the metrics and
@@ -18,7 +20,7 @@ import logging
 from collections.abc import Mapping
 
 from fastapi.responses import JSONResponse, Response
-from graphql import GraphQLError
+from graphql import FieldNode, GraphQLError
 
 from app.errors import ErrorCode, GatewayError
 from app.ops.metrics import GRAPHQL_ERRORS
@@ -45,12 +47,23 @@ def is_request_error(error: GraphQLError) -> bool:
     )
 
 
+def is_argument_error(error: GraphQLError) -> bool:
+    """Whether a field failed on an argument's value: graphql-core locates those at the value
+    or variable, where every other field error is located at the field."""
+    return (
+        error.path is not None
+        and isinstance(error.original_error, GraphQLError)
+        and bool(error.nodes)
+        and not any(isinstance(node, FieldNode) for node in error.nodes or ())
+    )
+
+
 def coded(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     request_id = current_request_id()
     if isinstance(original, GatewayError):
         code, message = original.code, original.message
-    elif is_request_error(error):
+    elif is_request_error(error) or is_argument_error(error):
         code, message = ErrorCode.BAD_USER_INPUT, error.message
     else:
         logger.error("unexpected error (request id %s)", request_id, exc_info=original or error)

@@ -1,26 +1,33 @@
-"""What a document asks for, measured in one pass: its depth, its aliases and its cost.
+"""What a document asks for, measured in one pass: its depth, aliases, repeated fields and cost.
 
 Every selection set is walked once and every fragment is measured once, whatever the number of
 places that spread it; a spread adds the fragment's measure. So a chain of fragments that each
 spread the next twice, whose expansion doubles with every link, is measured in time linear in
 its size (the numbers it yields may be astronomical; Python's integers hold them).
 
-- **Depth**: fields nested inside each other (a leaf counts 0, a field with a selection one more
-  than its deepest child); introspection fields (`__schema`, `__type`, `__typename`) count 0.
-- **Aliases**: aliased fields of the operation with its fragments expanded.
+- **Depth**: fields nested inside each other, the leaf included; introspection fields
+  (`__schema`, `__type`, `__typename`) count 0 (graphql-core bounds introspection's own nesting).
+- **Aliases**: aliased fields with their fragments expanded.
+- **Repeats**: the most fields of one selection set, fragments and inline fragments merged in,
+  that share a response name. graphql-core's OverlappingFieldsCanBeMergedRule compares every
+  such pair, so its time grows with the square of this number: bounding it bounds validation.
 - **Cost** (demand control, docs/graphql.md): how many values the answer may hold. Every field
-  costs 1 (`__typename` too; the introspection fields `__schema` and `__type` nothing), and a list
-  multiplies the cost of its items by its size: `tickets(ids:)` by the number of ids, the `edges`
-  and `nodes` of a connection by the page size its field asks for (`first` or `last`, default
-  20), any other list by 1. A variable's value is used where the request gives one; a value that
-  is not a number counts as the largest page. Fragments and inline fragments add up (an upper
-  bound for fields of different types); `@skip` and `@include` are ignored.
+  costs 1 (`__typename` too; `__schema`, a whole introspection, INTROSPECTION_COST), and a list
+  multiplies the cost of its items by its size: `tickets(ids:)` by the number of ids, the
+  `edges` and `nodes` of a connection by the page size its field asks for (`first` or `last`,
+  default 20), any other list by 1. A variable's value is used where the request gives one; a
+  value that is not a number counts as the largest page. Fragments and inline fragments add up
+  (an upper bound for fields of different types); `@skip` and `@include` are ignored.
+
+Only the cost depends on the request's variables, and only on those that size pages or id lists:
+`sizing_variables` names them, so a measure can be reused for other values of the others.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
@@ -28,7 +35,6 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLCompositeType,
-    GraphQLError,
     GraphQLField,
     GraphQLList,
     GraphQLNonNull,
@@ -38,9 +44,9 @@ from graphql import (
     IntValueNode,
     ListValueNode,
     OperationDefinitionNode,
+    SchemaMetaFieldDef,
     SelectionSetNode,
-    ValidationContext,
-    ValidationRule,
+    TypeMetaFieldDef,
     ValueNode,
     VariableNode,
     get_named_type,
@@ -55,6 +61,10 @@ SIZED_FIELDS = frozenset({"edges", "nodes"})
 # An argument whose list value sizes the list its field returns.
 ID_LIST_ARGUMENT = "ids"
 UNSIZED_LIST = 1
+# A whole introspection answers a few thousand values and costs about as much CPU as a history
+# page of that many; five of them in one document reach the default GRAPHQL_MAX_COST.
+INTROSPECTION_COST = 10_000
+_META_FIELDS = {"__schema": SchemaMetaFieldDef, "__type": TypeMetaFieldDef}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +74,7 @@ class Measure:
 
     depth: int = 0
     aliases: int = 0
+    repeats: int = 0
     cost: int = 0
     per_item: int = 0
 
@@ -71,6 +82,7 @@ class Measure:
         return Measure(
             max(self.depth, other.depth),
             self.aliases + other.aliases,
+            max(self.repeats, other.repeats),
             self.cost + other.cost,
             self.per_item + other.per_item,
         )
@@ -79,20 +91,44 @@ class Measure:
 _NOTHING = Measure()
 
 
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """A selection set's measure and its response names, with how often each is selected."""
+
+    measure: Measure = _NOTHING
+    names: Counter[str] = field(default_factory=Counter)
+
+
 def measure_operation(
     schema: GraphQLSchema,
     fragments: Mapping[str, FragmentDefinitionNode],
     operation: OperationDefinitionNode,
     variables: Mapping[str, Any] | None = None,
-) -> Measure:
-    """The measure of one operation; VARIABLES are the request's (None: defaults only)."""
+) -> tuple[Measure, frozenset[str]]:
+    """The measure of one operation with VARIABLES (None: defaults only), and the variables
+    whose values it depends on (those that size pages and id lists)."""
     root = schema.get_root_type(operation.operation)
     if root is None:
-        return _NOTHING
-    measure = _Walk(schema, fragments, operation, variables or {}).selection(
-        root, operation.selection_set
+        return _NOTHING, frozenset()
+    walk = _Walk(schema, fragments, operation, variables or {})
+    measure = walk.selection(root, operation.selection_set)
+    total = Measure(
+        measure.depth, measure.aliases, measure.repeats, measure.cost + measure.per_item
     )
-    return Measure(measure.depth, measure.aliases, measure.cost + measure.per_item)
+    return total, frozenset(walk.sizing)
+
+
+def values_in(variables: object) -> int:
+    """How many JSON values VARIABLES hold, containers included (without recursion)."""
+    count, pending = 0, [variables]
+    while pending:
+        value = pending.pop()
+        count += 1
+        if isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return count
 
 
 class _Walk:
@@ -106,39 +142,49 @@ class _Walk:
         self._schema = schema
         self._fragments = fragments
         self._variables = {**_variable_defaults(operation), **variables}
-        self._measured: dict[str, Measure] = {}
+        self._measured: dict[str, _Part] = {}
         self._measuring: set[str] = set()
+        self.sizing: set[str] = set()
 
     def selection(
         self, parent: GraphQLCompositeType, selection_set: SelectionSetNode | None
     ) -> Measure:
-        total = _NOTHING
+        part = self._part(parent, selection_set)
+        repeats = max(part.names.values(), default=0)
+        return part.measure + Measure(repeats=repeats)
+
+    def _part(self, parent: GraphQLCompositeType, selection_set: SelectionSetNode | None) -> _Part:
+        measure, names = _NOTHING, Counter[str]()
         for selection in selection_set.selections if selection_set else ():
             if isinstance(selection, FieldNode):
-                total += self._field(parent, selection)
-            elif isinstance(selection, InlineFragmentNode):
+                measure += self._field(parent, selection)
+                names[(selection.alias or selection.name).value] += 1
+                continue
+            if isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 inner = self._type(condition.name.value) if condition else parent
-                if inner is not None:
-                    total += self.selection(inner, selection.selection_set)
-            elif isinstance(selection, FragmentSpreadNode):
-                total += self._fragment(selection.name.value)
-        return total
+                part = self._part(inner, selection.selection_set) if inner else _Part()
+            else:
+                assert isinstance(selection, FragmentSpreadNode)
+                part = self._fragment(selection.name.value)
+            measure += part.measure
+            names.update(part.names)
+        return _Part(measure, names)
 
-    def _fragment(self, name: str) -> Measure:
+    def _fragment(self, name: str) -> _Part:
         found = self._measured.get(name)
         if found is not None:
             return found
         fragment = self._fragments.get(name)
         # A cycle or an unknown fragment measures nothing: validation reports both.
         if fragment is None or name in self._measuring:
-            return _NOTHING
+            return _Part()
         inner = self._type(fragment.type_condition.name.value)
         self._measuring.add(name)
-        measure = self.selection(inner, fragment.selection_set) if inner else _NOTHING
+        part = self._part(inner, fragment.selection_set) if inner else _Part()
         self._measuring.discard(name)
-        self._measured[name] = measure
-        return measure
+        self._measured[name] = part
+        return part
 
     def _type(self, name: str) -> GraphQLCompositeType | None:
         found = self._schema.get_type(name)
@@ -149,22 +195,26 @@ class _Walk:
         name = node.name.value
         if name == "__typename":
             return Measure(aliases=aliases, cost=1)
-        definition: GraphQLField | None = getattr(parent, "fields", {}).get(name)
-        if name.startswith("__") or definition is None:
+        meta = _META_FIELDS.get(name)
+        definition: GraphQLField | None = meta or getattr(parent, "fields", {}).get(name)
+        if definition is None:
             return Measure(aliases=aliases)
         named = get_named_type(definition.type)
         if not is_composite_type(named):
             count = self._list_size(definition.type, node)
             return Measure(depth=1, aliases=aliases, cost=1 if count is None else count)
         inner = self.selection(named, node.selection_set)
+        if meta is not None:  # introspection: its aliases and repeats count, its depth does not
+            cost = INTROSPECTION_COST if meta is SchemaMetaFieldDef else 1 + inner.cost
+            return Measure(aliases=aliases + inner.aliases, repeats=inner.repeats, cost=cost)
         page = self._page_size(definition, node)
         each = 1 + inner.cost + inner.per_item * (UNSIZED_LIST if page is None else page)
         depth, aliases = 1 + inner.depth, aliases + inner.aliases
         count = self._list_size(definition.type, node)
         if count is not None and name in SIZED_FIELDS:
             # The items of a connection's page, multiplied by the page size one level up.
-            return Measure(depth, aliases, per_item=each)
-        return Measure(depth, aliases, cost=each * (1 if count is None else count))
+            return Measure(depth, aliases, inner.repeats, per_item=each)
+        return Measure(depth, aliases, inner.repeats, cost=each * (1 if count is None else count))
 
     def _page_size(self, definition: GraphQLField, node: FieldNode) -> int | None:
         """The page size a connection field asks for; None for a field that takes no page."""
@@ -191,10 +241,11 @@ class _Walk:
         return UNSIZED_LIST
 
     def _value(self, node: ValueNode | None) -> object:
-        """An argument's value as far as sizes go: an int, a list, None, or anything else."""
+        """A sizing argument's value: an int, a list, None, or anything else."""
         if node is None:
             return None
         if isinstance(node, VariableNode):
+            self.sizing.add(node.name.value)
             value = self._variables.get(node.name.value)
             return None if isinstance(value, bool) else value
         if isinstance(node, IntValueNode):
@@ -213,38 +264,3 @@ def _variable_defaults(operation: OperationDefinitionNode) -> dict[str, Any]:
         elif isinstance(default, ListValueNode):
             defaults[definition.variable.name.value] = list(default.values)
     return defaults
-
-
-def limit_rule(max_depth: int, max_aliases: int) -> type[ValidationRule]:
-    """A validation rule refusing operations nested deeper than MAX_DEPTH fields, and documents
-    with more than MAX_ALIASES aliases (counted with their fragments expanded)."""
-
-    class DocumentLimits(ValidationRule):
-        def __init__(self, context: ValidationContext) -> None:
-            super().__init__(context)
-            document = context.document
-            fragments = {
-                definition.name.value: definition
-                for definition in document.definitions
-                if isinstance(definition, FragmentDefinitionNode)
-            }
-            aliases = 0
-            for definition in document.definitions:
-                if not isinstance(definition, OperationDefinitionNode):
-                    continue
-                measure = measure_operation(context.schema, fragments, definition)
-                aliases += measure.aliases
-                if measure.depth > max_depth:
-                    name = definition.name.value if definition.name else "anonymous"
-                    context.report_error(
-                        GraphQLError(
-                            f"'{name}' exceeds maximum operation depth of {max_depth}",
-                            definition,
-                        )
-                    )
-            if aliases > max_aliases:
-                context.report_error(
-                    GraphQLError(f"{aliases} aliases found. Allowed: {max_aliases}")
-                )
-
-    return DocumentLimits

@@ -11,14 +11,12 @@ import functools
 from collections.abc import Callable
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError
+from graphql import GraphQLError
 from strawberry.extensions import (
-    AddValidationRules,
     DisableIntrospection,
     MaxTokensLimiter,
     ParserCache,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -28,13 +26,11 @@ from app.errors import BadUserInput, NotFound
 from app.graphql.compiled import compiling_executor
 from app.graphql.context import Info
 from app.graphql.history_types import DeliveryEvent, GridMessageEvent, TicketEvent
-from app.graphql.limits import limit_rule
 from app.graphql.metrics import OperationMetrics
-from app.graphql.operation_checks import OperationChecks
+from app.graphql.request_checks import DOCUMENT_CACHE_SIZE, DocumentCache, RequestChecks
 from app.graphql.types import ContractNode, TicketNode
 
 MAX_TICKETS_PER_QUERY = 100
-DOCUMENT_CACHE_SIZE = 256
 
 
 @strawberry.type(name="Agent", description="Who is asking.")
@@ -101,18 +97,14 @@ class ServingSchema(strawberry.Schema):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    # The limit rule is made once, so every request validates with the same rule classes and
-    # the validation of a known document comes from the cache (parsing is cached by query text).
-    limits: list[type[ASTValidationRule]] = [
-        limit_rule(settings.graphql_max_depth, settings.graphql_max_aliases)
-    ]
+    # Parsing is cached by query text, so a known query text comes back as the same document,
+    # which the request checks know: measured and validated once (app.graphql.request_checks).
+    documents = DocumentCache(DOCUMENT_CACHE_SIZE)
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         OperationMetrics,
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-        lambda: AddValidationRules(limits),
         lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
-        lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
-        lambda: OperationChecks(max_cost=settings.graphql_max_cost),
+        lambda: RequestChecks(settings, documents),
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)

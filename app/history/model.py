@@ -160,7 +160,10 @@ class HistoryFilter:
 
     @property
     def wants_tickets(self) -> bool:
-        return self.types is None or ItemType.TICKET in self.types
+        # An empty channel list is a filter that no ticket passes.
+        return (self.types is None or ItemType.TICKET in self.types) and (
+            self.channels is None or bool(self.channels)
+        )
 
     @property
     def wants_events(self) -> bool:

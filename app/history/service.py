@@ -106,6 +106,11 @@ class HistoryService:
         """
         if request.first is not None and request.last is not None:
             raise BadUserInput("Pass either `first` or `last`, not both.")
+        # Relay allows `after` and `before` together; a page here has one direction.
+        if (request.after is not None and request.last is not None) or (
+            request.before is not None and request.last is None
+        ):
+            raise BadUserInput("Pass `after` with `first`, and `before` with `last`.")
         for name, size in (("first", request.first), ("last", request.last)):
             if size is not None and not 0 <= size <= MAX_PAGE_SIZE:
                 raise BadUserInput(f"`{name}` must be between 0 and {MAX_PAGE_SIZE}.")

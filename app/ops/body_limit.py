@@ -1,18 +1,26 @@
 """ASGI middleware: request bodies over MAX_BODY_BYTES are refused with 413 before any work.
 
-A declared Content-Length is checked up front; a chunked body is counted as it arrives.
+A declared Content-Length is checked up front; a chunked body is counted as it arrives, and
+its overflow is raised as an HTTP 413 where the app reads it, so that the routes' body parsing
+passes it on as such (FastAPI turns other errors of a body read into 400).
 """
 
 from __future__ import annotations
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import ErrorCode
 from app.http_errors import error_for_path
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, _message(max_bytes))
+
+
+def _message(max_bytes: int) -> str:
+    return f"The request body is over {max_bytes} bytes."
 
 
 class BodyLimitMiddleware:
@@ -35,7 +43,7 @@ class BodyLimitMiddleware:
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.max_bytes:
-                raise _TooLarge
+                raise _TooLarge(self.max_bytes)
             return message
 
         try:
@@ -45,9 +53,6 @@ class BodyLimitMiddleware:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = error_for_path(
-            scope["path"],
-            ErrorCode.PAYLOAD_TOO_LARGE,
-            f"The request body is over {self.max_bytes} bytes.",
-            413,
+            scope["path"], ErrorCode.PAYLOAD_TOO_LARGE, _message(self.max_bytes), 413
         )
         await response(scope, receive, send)

@@ -35,7 +35,11 @@ class LoginAnswer(BaseModel):
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "`BAD_USER_INPUT`: malformed credentials."},
     401: {"model": ErrorResponse, "description": "`UNAUTHENTICATED`: wrong email or password."},
-    429: {"model": ErrorResponse, "description": "`RATE_LIMITED`: too many failed logins."},
+    413: {"model": ErrorResponse, "description": "`PAYLOAD_TOO_LARGE`: a body over the limit."},
+    429: {
+        "model": ErrorResponse,
+        "description": "`RATE_LIMITED`: too many failed logins for this email or address.",
+    },
     503: {"model": ErrorResponse, "description": "`SERVICE_UNAVAILABLE`: a store is down."},
 }
 

@@ -110,7 +110,8 @@ def _body(page: HistoryPage) -> dict[str, object]:
 
 
 def _link_header(request: Request, page: HistoryPage, offset: int, limit: int) -> dict[str, str]:
-    """RFC 8288 links to the neighbouring pages."""
+    """RFC 8288 links to the neighbouring pages, as references relative to the request's URL
+    (never built from its Host header, which a client chooses)."""
     links = []
     if offset + limit < page.total:
         links.append((offset + limit, "next"))
@@ -118,9 +119,5 @@ def _link_header(request: Request, page: HistoryPage, offset: int, limit: int) -
         links.append((max(0, min(offset, page.total) - limit), "prev"))
     if not links:
         return {}
-    return {
-        "Link": ", ".join(
-            f'<{request.url.include_query_params(limit=limit, offset=target)}>; rel="{rel}"'
-            for target, rel in links
-        )
-    }
+    urls = [(request.url.include_query_params(limit=limit, offset=n), rel) for n, rel in links]
+    return {"Link": ", ".join(f'<{url.path}?{url.query}>; rel="{rel}"' for url, rel in urls)}
