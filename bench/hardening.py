@@ -73,6 +73,9 @@ def main() -> int:
     parser.add_argument("--source", type=Path, help="run the gateway code of this checkout")
     args = parser.parse_args()
     os.sched_setaffinity(0, {int(LOAD_CPU)})
+    if args.source is not None:
+        # `python -c` puts the working directory first on sys.path, ahead of PYTHONPATH.
+        os.chdir(args.source)
     try:
         report = _run(args)
     except BenchError as error:
@@ -93,6 +96,7 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join([".venv/bin/python", "bench/hardening.py", *sys.argv[1:]]),
         "source": str(args.source or Path.cwd()),
+        "commit": _commit(args.source or Path.cwd()),
         "machine": rest._machine(),
     }
     with tempfile.TemporaryDirectory(prefix="bench-hardening-") as workdir:
@@ -112,6 +116,16 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
                 _chain_latency(gateway, token, n) for n in links
             ]
     return report
+
+
+def _commit(checkout: Path) -> str:
+    found = subprocess.run(
+        ["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return found.stdout.strip() or "unknown"
 
 
 def _environment(workdir: Path, source: Path | None) -> dict[str, str]:
