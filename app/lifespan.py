@@ -25,7 +25,7 @@ from app.ops.rate_limits import Budget, budget_storage
 
 logger = logging.getLogger(__name__)
 
-# Argon2 verifications at once per worker: each takes 64 MiB and most of a core for ~50 ms.
+# Argon2 verifications at once per worker: each takes 64 MiB and about 200 ms of one core.
 PASSWORD_HASHING_THREADS = 2
 
 

@@ -142,6 +142,22 @@ async def test_many_selections_of_one_field_are_refused_before_graphql_core_comp
     )
 
 
+async def test_every_operation_is_measured_even_when_names_repeat(
+    scratch: Deployment, billing: BillingAdmin
+) -> None:
+    # Two anonymous operations: graphql-core refuses them, but only after its validation,
+    # whose time the second one's 440 repeated fields would blow up.
+    heavy = "{" + " viewer { id }" * 440 + " }"
+
+    await assert_refused(
+        scratch,
+        billing,
+        {"query": "{ viewer { id } } " + heavy},
+        "A selection asks for the same field 440 times (fragments included); at most 20 are "
+        "allowed.",
+    )
+
+
 async def test_introspection_counts_in_the_cost(scratch: Deployment, billing: BillingAdmin) -> None:
     schema = "__schema { types { name fields { name type { name ofType { name } } } } }"
     one = await post(scratch.client, f"{{ {schema} }}")

@@ -47,14 +47,18 @@ _SizeKey = tuple[tuple[str, object], ...]
 
 @dataclass
 class _Document:
-    """What is known of one parsed document: its fragments, its validation errors (once
-    computed), and its operations' measures by the sizes their variables give."""
+    """What is known of one parsed document: its operations and fragments, its validation errors
+    (once computed), and its operations' measures by the sizes their variables give.
+
+    Operations are known by their position: names may repeat until validation has run, and a
+    node's hash walks its whole tree."""
 
     node: DocumentNode
+    operations: list[OperationDefinitionNode]
     fragments: dict[str, FragmentDefinitionNode]
     errors: list[GraphQLError] | None = None
-    sizing: dict[str, frozenset[str]] = field(default_factory=dict)
-    measures: OrderedDict[tuple[str, _SizeKey], Measure] = field(default_factory=OrderedDict)
+    sizing: dict[int, frozenset[str]] = field(default_factory=dict)
+    measures: OrderedDict[tuple[int, _SizeKey], Measure] = field(default_factory=OrderedDict)
 
 
 class DocumentCache:
@@ -69,13 +73,11 @@ class DocumentCache:
         if entry is not None and entry.node is document:
             self._entries.move_to_end(id(document))
             return entry
+        definitions = document.definitions
         entry = _Document(
             document,
-            {
-                definition.name.value: definition
-                for definition in document.definitions
-                if isinstance(definition, FragmentDefinitionNode)
-            },
+            [d for d in definitions if isinstance(d, OperationDefinitionNode)],
+            {d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)},
         )
         # The entry keeps its document alive, so its id is not reused while it is cached.
         self._entries[id(document)] = entry
@@ -110,14 +112,16 @@ class RequestChecks(SchemaExtension):
                     f"The variables hold over {settings.graphql_max_variable_values} values."
                 )
             ]
-        operations = [d for d in node.definitions if isinstance(d, OperationDefinitionNode)]
         chosen = get_operation_ast(node, provided_operation_name(context))
-        measures = {
-            operation: _measure(schema, document, operation, variables) for operation in operations
-        }
-        refusals = _limit_errors(settings, measures)
+        measures = [
+            _measure(schema, document, position, variables)
+            for position in range(len(document.operations))
+        ]
+        refusals = _limit_errors(settings, document.operations, measures)
         if chosen is not None and not refusals:
-            cost = measures[chosen].cost
+            cost = next(
+                m for o, m in zip(document.operations, measures, strict=True) if o is chosen
+            ).cost
             context.context.response.headers.update(
                 {COST_HEADER: str(cost), COST_LIMIT_HEADER: str(settings.graphql_max_cost)}
             )
@@ -147,22 +151,20 @@ class RequestChecks(SchemaExtension):
 
 
 def _measure(
-    schema: GraphQLSchema,
-    document: _Document,
-    operation: OperationDefinitionNode,
-    variables: dict[str, object],
+    schema: GraphQLSchema, document: _Document, position: int, variables: dict[str, object]
 ) -> Measure:
-    """The operation's measure, reused while the variables that size it keep their sizes."""
-    name = operation.name.value if operation.name else ""
-    sizing = document.sizing.get(name)
-    key = (name, _sizes(variables, sizing)) if sizing is not None else None
+    """The measure of the document's POSITIONth operation, reused while the variables that size
+    it keep their sizes."""
+    sizing = document.sizing.get(position)
+    key = (position, _sizes(variables, sizing)) if sizing is not None else None
     found = document.measures.get(key) if key is not None else None
     if found is not None:
         return found
-    measure, document.sizing[name] = measure_operation(
+    operation = document.operations[position]
+    measure, document.sizing[position] = measure_operation(
         schema, document.fragments, operation, variables
     )
-    document.measures[(name, _sizes(variables, document.sizing[name]))] = measure
+    document.measures[(position, _sizes(variables, document.sizing[position]))] = measure
     if len(document.measures) > MEASURES_PER_DOCUMENT:
         document.measures.popitem(last=False)
     return measure
@@ -180,10 +182,10 @@ def _sizes(variables: dict[str, object], names: frozenset[str]) -> _SizeKey:
 
 
 def _limit_errors(
-    settings: Settings, measures: dict[OperationDefinitionNode, Measure]
+    settings: Settings, operations: list[OperationDefinitionNode], measures: list[Measure]
 ) -> list[GraphQLError]:
     errors = []
-    for operation, measure in measures.items():
+    for operation, measure in zip(operations, measures, strict=True):
         if measure.depth > settings.graphql_max_depth:
             name = operation.name.value if operation.name else "anonymous"
             errors.append(
@@ -192,7 +194,7 @@ def _limit_errors(
                     operation,
                 )
             )
-    repeats = max((measure.repeats for measure in measures.values()), default=0)
+    repeats = max((measure.repeats for measure in measures), default=0)
     if repeats > settings.graphql_max_field_repeats:
         errors.append(
             GraphQLError(
@@ -200,7 +202,7 @@ def _limit_errors(
                 f"at most {settings.graphql_max_field_repeats} are allowed."
             )
         )
-    aliases = sum(measure.aliases for measure in measures.values())
+    aliases = sum(measure.aliases for measure in measures)
     if aliases > settings.graphql_max_aliases:
         errors.append(
             GraphQLError(f"{aliases} aliases found. Allowed: {settings.graphql_max_aliases}")

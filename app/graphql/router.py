@@ -65,10 +65,10 @@ class GraphQLEndpoint(GraphQLRouter[Context, None]):
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
-        refused = result.data is None and bool(result.errors)
-        if result.errors:
-            refused = refused and all(error.path is None for error in result.errors)
-            result.errors = [coded(error) for error in result.errors]
+        errors = result.errors or []
+        refused = result.data is None and bool(errors) and all(e.path is None for e in errors)
+        if errors:
+            result.errors = [coded(error) for error in errors]
         body = await super().process_result(request, result)
         if refused:
             body.pop("data", None)  # nothing was executed
